@@ -1,0 +1,120 @@
+"""The mask plan: which parts of a note are kept, replaced by surrogates, or re-generated.
+
+A plan is a list of segments that, concatenated, give the output note once
+the masked words are filled.  PHI spans are always replaced; a random share of
+the other whole words is masked; protected spans (medical facts) never are.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.spans import Span, merge_overlapping
+
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of the output: kept text, a PHI surrogate, or a word to fill.
+
+    For ``mask`` segments ``text`` is the original word: the infiller reads its
+    length and letter case, never writes it.
+    """
+
+    kind: str  # "keep" | "surrogate" | "mask"
+    text: str
+    label: str = ""
+    source_start: int = 0  # offset of this segment in the original note
+    source_end: int = 0
+
+
+@dataclass(frozen=True)
+class MaskPlan:
+    segments: tuple[Segment, ...]
+    n_phi: int
+    n_words: int     # non-PHI words in the note
+    n_masked: int
+
+    def masked_indices(self) -> list[int]:
+        return [i for i, s in enumerate(self.segments) if s.kind == "mask"]
+
+
+@dataclass(frozen=True)
+class MaskSettings:
+    ratio: float = 0.3
+    min_word_len: int = 1
+    protected_labels: frozenset = field(default_factory=frozenset)
+
+
+def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
+         rng: random.Random, surrogates: SurrogateMaker) -> MaskPlan:
+    """Build the plan for one note.  Deterministic for a given ``rng`` state."""
+    phi = merge_overlapping([s for s in phi if s.end > s.start])
+    blocked = _coverage(len(text), protected)
+    pieces: list[tuple[int, int, str, str]] = []  # (start, end, kind, label)
+    words: list[tuple[int, int]] = []
+    cursor = 0
+    for span in phi + [Span(len(text), len(text), "")]:
+        for m in WORD.finditer(text, cursor, span.start):
+            words.append((m.start(), m.end()))
+        if span.label:
+            pieces.append((span.start, span.end, "surrogate", span.label))
+        cursor = max(cursor, span.end)
+
+    candidates = [w for w in words if not any(blocked[w[0]:w[1]]) and _maskable(text, w)]
+    n_target = min(len(candidates), int(round(ratio * len(words))))
+    chosen = sorted(rng.sample(candidates, n_target)) if n_target else []
+    for start, end in chosen:
+        pieces.append((start, end, "mask", ""))
+    pieces.sort()
+
+    segments: list[Segment] = []
+    cursor = 0
+    for start, end, kind, label in pieces:
+        if start > cursor:
+            segments.append(Segment("keep", text[cursor:start], source_start=cursor, source_end=start))
+        original = text[start:end]
+        if kind == "surrogate":
+            core = original.strip()
+            lead = original[: len(original) - len(original.lstrip())]
+            trail = original[len(original.rstrip()):]
+            value = lead + surrogates.surrogate(label, core) + trail if core else original
+            segments.append(Segment("surrogate", value, label, start, end))
+        else:
+            segments.append(Segment("mask", original, source_start=start, source_end=end))
+        cursor = end
+    if cursor < len(text):
+        segments.append(Segment("keep", text[cursor:], source_start=cursor, source_end=len(text)))
+    return MaskPlan(tuple(segments), n_phi=len(phi), n_words=len(words), n_masked=len(chosen))
+
+
+def _coverage(n: int, spans: list[Span]) -> bytearray:
+    covered = bytearray(n)
+    for s in spans:
+        covered[max(0, s.start):min(n, s.end)] = b"\x01" * (min(n, s.end) - max(0, s.start))
+    return covered
+
+
+def _maskable(text: str, word: tuple[int, int]) -> bool:
+    """Whole words only: not glued to digits or to other word characters."""
+    start, end = word
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before == "_" or after.isalnum() or after == "_")
+
+
+def render(plan_: MaskPlan, fills: dict[int, str]) -> tuple[str, list[Span]]:
+    """The output text and where each surrogate landed in it."""
+    out: list[str] = []
+    placed: list[Span] = []
+    pos = 0
+    for i, seg in enumerate(plan_.segments):
+        piece = fills.get(i, seg.text) if seg.kind == "mask" else seg.text
+        if seg.kind == "surrogate":
+            placed.append(Span(pos, pos + len(piece), seg.label))
+        out.append(piece)
+        pos += len(piece)
+    return "".join(out), placed

@@ -1,0 +1,161 @@
+"""The re-identification checker: scores a synthetic note against its source before any write.
+
+Checks (each a field of ``RiskReport``; none stores PHI text):
+1. leaked PHI     - a PHI string of the original (normalised; fuzzy for names) in the output;
+2. residual PHI   - PHI the detector finds in the output that the pipeline did not put there;
+3. source overlap - share of the original's distinctive trigrams that survive, longest verbatim run;
+4. memorisation   - nearest training document by MinHash (when the model ships an index).
+
+Risk score (0..1): 1.0 on any leak, on residual PHI (when it fails, the default) or on a
+near-copy of a training document; otherwise
+``0.5 * distinctive_overlap + 0.5 * min(1, longest_run / run_scale)``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from rapidfuzz import fuzz
+
+from notesynth.spans import Span
+
+NAME_TITLES = {"dr", "mr", "mrs", "ms", "miss", "md", "rn", "np", "pa", "phd", "jr", "sr", "prof"}
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    max_risk: float = 0.5
+    fail_on_residual_phi: bool = True
+    name_fuzz: int = 90            # rapidfuzz ratio at or above which a name part counts as leaked
+    run_scale: int = 40            # longest verbatim run (words) that scores 1.0 on its own
+    memorization_threshold: float = 0.8
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    leaked_phi: int = 0
+    leaked_labels: tuple[str, ...] = ()
+    residual_phi: int = 0
+    residual_labels: tuple[str, ...] = ()
+    distinctive_overlap: float = 0.0
+    longest_verbatim_run: int = 0
+    memorization: float | None = None
+    risk: float = 0.0
+    passed: bool = True
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["distinctive_overlap"] = round(self.distinctive_overlap, 4)
+        d["risk"] = round(self.risk, 4)
+        if self.memorization is not None:
+            d["memorization"] = round(self.memorization, 4)
+        return d
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90) -> list[Span]:
+    """PHI spans of the original whose text shows up in the synthetic note."""
+    norm_out = f" {normalise(synthetic)} "
+    out_words = set(norm_out.split())
+    leaks = []
+    for span in phi:
+        value = normalise(original[span.start:span.end])
+        if not value:
+            continue
+        if span.label == "NAME":
+            parts = [p for p in value.split() if len(p) > 1 and p not in NAME_TITLES]
+            if any(_name_part_found(p, out_words, name_fuzz) for p in parts):
+                leaks.append(span)
+        elif len(value) >= 2 and f" {value} " in norm_out:
+            leaks.append(span)
+    return leaks
+
+
+def _name_part_found(part: str, words: set[str], threshold: int) -> bool:
+    if part in words:
+        return True
+    if len(part) < 5:
+        return False
+    return any(abs(len(w) - len(part)) <= 2 and fuzz.ratio(part, w) >= threshold for w in words)
+
+
+def residual_spans(found_in_output: list[Span], placed: list[Span]) -> list[Span]:
+    """Detected PHI in the output that does not sit on a surrogate the pipeline placed."""
+    return [s for s in found_in_output if not any(s.overlaps(p) for p in placed)]
+
+
+def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:
+    """Share of the original's distinctive word trigrams (with an uncommon word) found in the output."""
+    grams = _trigrams(_words_outside(original, phi), is_common)
+    if not grams:
+        return 0.0
+    out = set(_trigrams(re.findall(r"[a-z0-9]+", synthetic.lower()), lambda w: True, keep_all=True))
+    return sum(g in out for g in grams) / len(grams)
+
+
+def _words_outside(text: str, spans: list[Span]) -> list[str]:
+    chars = list(text.lower())
+    for s in spans:
+        chars[s.start:s.end] = [" "] * (s.end - s.start)
+    return re.findall(r"[a-z0-9]+", "".join(chars))
+
+
+def _trigrams(words: list[str], is_common, keep_all: bool = False) -> list[tuple[str, str, str]]:
+    grams = []
+    for i in range(len(words) - 2):
+        g = (words[i], words[i + 1], words[i + 2])
+        if keep_all or any(w.isalpha() and not is_common(w) for w in g):
+            grams.append(g)
+    return grams
+
+
+def longest_verbatim_run(original: str, synthetic: str) -> int:
+    """Longest run of consecutive words the output shares with the original."""
+    a = re.findall(r"\w+", original.lower())
+    b = re.findall(r"\w+", synthetic.lower())
+    best = 0
+    prev = [0] * (len(b) + 1)
+    for i in range(1, len(a) + 1):
+        cur = [0] * (len(b) + 1)
+        ai = a[i - 1]
+        for j in range(1, len(b) + 1):
+            if ai == b[j - 1]:
+                cur[j] = prev[j - 1] + 1
+                if cur[j] > best:
+                    best = cur[j]
+        prev = cur
+    return best
+
+
+def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
+          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None) -> RiskReport:
+    """The full report for one note; ``residual`` comes from the detector run on the output."""
+    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
+    overlap = distinctive_overlap(original, synthetic, phi, is_common)
+    run = longest_verbatim_run(original, synthetic) if len(original) < 200_000 else 0
+    reasons = []
+    hard = False
+    if leaks:
+        reasons.append(f"leaked PHI: {len(leaks)} span(s) of the original ({', '.join(sorted({s.label for s in leaks}))})")
+        hard = True
+    if residual and settings.fail_on_residual_phi:
+        reasons.append(f"residual PHI: {len(residual)} detected span(s) not placed as surrogates "
+                       f"({', '.join(sorted({s.label for s in residual}))})")
+        hard = True
+    if memorization is not None and memorization >= settings.memorization_threshold:
+        reasons.append(f"near-copy of a training document (MinHash similarity {memorization:.2f})")
+        hard = True
+    risk = 1.0 if hard else 0.5 * overlap + 0.5 * min(1.0, run / settings.run_scale)
+    if not hard and risk > settings.max_risk:
+        reasons.append(f"source overlap: risk {risk:.3f} above max {settings.max_risk} "
+                       f"(distinctive trigrams kept {overlap:.2f}, longest verbatim run {run} words)")
+    return RiskReport(
+        leaked_phi=len(leaks), leaked_labels=tuple(sorted({s.label for s in leaks})),
+        residual_phi=len(residual), residual_labels=tuple(sorted({s.label for s in residual})),
+        distinctive_overlap=overlap, longest_verbatim_run=run, memorization=memorization,
+        risk=risk, passed=not reasons, reasons=tuple(reasons),
+    )
