@@ -24,6 +24,9 @@ def _root() -> None:
 def _setup_logging(verbose: bool = False, quiet: bool = False) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # third-party chatter (recognizer lists, weight-loading bars) only when debugging
+    for name in ("presidio-analyzer", "presidio_analyzer", "transformers", "datasets", "filelock", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 EXIT_CODES_HELP = (
@@ -82,6 +85,12 @@ def synth(
     cfg = _load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device,
                        batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
                        top_k=top_k, top_p=top_p, max_risk=max_risk, retries=retries, on_fail=on_fail)
+    _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
+         overwrite, max_note_bytes, quiet, load_model=True)
+
+
+def _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
+         overwrite, max_note_bytes, quiet, load_model: bool) -> None:
     from notesynth.infill import ModelLoadError
     from notesynth.pipeline import Synthesizer
     from notesynth.runner import EXIT_SETUP, RunOptions, run
@@ -90,11 +99,12 @@ def synth(
         typer.echo(f"notesynth: input {input} does not exist", err=True)
         raise typer.Exit(2)
     synthesizer = Synthesizer(cfg)
-    try:
-        synthesizer.infiller  # load the model before reading notes: fail fast with a clear message
-    except ModelLoadError as exc:
-        typer.echo(f"notesynth: {exc}", err=True)
-        raise typer.Exit(EXIT_SETUP)
+    if load_model:
+        try:
+            synthesizer.infiller  # load the model before reading notes: fail fast with a clear message
+        except ModelLoadError as exc:
+            typer.echo(f"notesynth: {exc}", err=True)
+            raise typer.Exit(EXIT_SETUP)
     opts = RunOptions(input=input, output=output, in_format=format, out_format=output_format,
                       id_field=id_field, text_field=text_field, keep_fields=tuple(keep_field),
                       overwrite=overwrite, manifest=manifest, progress=not quiet, max_note_bytes=max_note_bytes)
@@ -103,6 +113,144 @@ def synth(
         typer.echo(f"notesynth: {summary.fatal}", err=True)
     typer.echo(summary.line(), err=True)
     raise typer.Exit(summary.exit_code)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def redact(
+    input: str = typer.Argument(..., help="Folder of .txt, a .jsonl/.csv/.txt file, or - for stdin."),
+    output: str = typer.Argument(..., help="Output folder, .jsonl/.csv/.txt file, or - for stdout."),
+    seed: Optional[int] = typer.Option(None, help="Seed for the surrogates."),
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML settings file."),
+    format: Optional[str] = typer.Option(None, "--format", help="Input format: txt, jsonl, csv, folder."),
+    output_format: Optional[str] = typer.Option(None, help="Output format (default: as the input)."),
+    id_field: str = typer.Option("id"),
+    text_field: str = typer.Option("text"),
+    keep_field: List[str] = typer.Option([], "--keep-field", help="Extra input field to copy to the output."),
+    manifest: Optional[str] = typer.Option(None, help="Manifest path (default: beside the outputs)."),
+    overwrite: bool = typer.Option(False, "--overwrite"),
+    max_note_bytes: int = typer.Option(8_000_000),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Replace PHI by surrogates only (no language model); every other word is kept.
+
+    The leak and residual-PHI checks still run before a note is written.
+    """
+    _setup_logging(verbose, quiet)
+    cfg = _load_config(config, seed=seed, mask_ratio=0.0, check_overlap=False, retries=0)
+    _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
+         overwrite, max_note_bytes, quiet, load_model=False)
+
+
+@app.command()
+def detect(
+    input: str = typer.Argument(..., help="Folder of .txt, a .jsonl/.csv/.txt file, or - for stdin."),
+    show: bool = typer.Option(False, "--show", help="Print each note with its PHI highlighted (shows PHI: for a human check only)."),
+    format: Optional[str] = typer.Option(None, "--format", help="Input format: txt, jsonl, csv, folder."),
+    id_field: str = typer.Option("id"),
+    text_field: str = typer.Option("text"),
+    threshold: Optional[float] = typer.Option(None, help="Detector score threshold (default: the benchmarked one)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Find PHI: one JSONL row per note on stdout, {"id", "spans": [{"start","end","label","score"}]}.
+
+    Spans carry offsets and labels, never the PHI text (unless --show is given).
+    """
+    import json as _json
+
+    from notesynth.io import ReadError, read_notes
+    from notesynth.pipeline import shared_detector
+
+    _setup_logging(False, quiet)
+    if input != "-" and not Path(input).exists():
+        typer.echo(f"notesynth: input {input} does not exist", err=True)
+        raise typer.Exit(2)
+    detector = shared_detector(threshold)
+    errors = 0
+    for item in read_notes(input, format, id_field, text_field):
+        if isinstance(item, ReadError):
+            errors += 1
+            typer.echo(f"notesynth: {item.source}: {item.message}", err=True)
+            continue
+        spans = detector.detect(item.text)
+        if show:
+            typer.echo(typer.style(f"== {item.id} ({len(spans)} PHI spans)", bold=True))
+            typer.echo(_highlight(item.text, spans))
+        else:
+            typer.echo(_json.dumps({"id": item.id, "spans": [s.to_dict() for s in spans]}))
+    raise typer.Exit(3 if errors else 0)
+
+
+def _highlight(text: str, spans) -> str:
+    out, pos = [], 0
+    for s in spans:
+        out.append(text[pos:s.start])
+        out.append(typer.style(f"[{text[s.start:s.end]}]", fg="red", bold=True) + typer.style(f"{{{s.label}}}", fg="yellow"))
+        pos = s.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+
+
+@app.command()
+def score(
+    originals: str = typer.Argument(..., help="Original notes (folder, .jsonl, .csv)."),
+    synthetic: str = typer.Argument(..., help="Synthetic notes, matched to the originals by id."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write one JSONL RiskReport row per note here."),
+    max_risk: float = typer.Option(0.5, help="Risk above which a pair is reported as failing."),
+    model: Optional[str] = typer.Option(None, help="Model whose vocabulary decides which words are distinctive (default: shipped model)."),
+    id_field: str = typer.Option("id"),
+    text_field: str = typer.Option("text"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Score existing (original, synthetic) pairs with the re-identification checker.
+
+    Prints a table (id, risk, leaks, residual PHI, overlap, longest run, verdict) and exits 1
+    when any pair fails.  Residual PHI is reported but does not fail here: without the
+    synthesis run, surrogates cannot be told from memorised PHI.
+    """
+    import json as _json
+
+    from notesynth.config import SynthConfig
+    from notesynth.infill import ModelLoadError, load_model
+    from notesynth.io import ReadError, read_notes
+    from notesynth.pipeline import _is_single_piece, shared_detector
+    from notesynth.reid import RiskSettings, score as score_pair
+
+    _setup_logging(False, quiet)
+    for path in (originals, synthetic):
+        if not Path(path).exists():
+            typer.echo(f"notesynth: input {path} does not exist", err=True)
+            raise typer.Exit(2)
+    try:
+        tokenizer, _ = load_model(SynthConfig(model=model or "").resolved_model())
+    except ModelLoadError as exc:
+        typer.echo(f"notesynth: {exc}", err=True)
+        raise typer.Exit(4)
+    synth_notes = {n.id: n.text for n in read_notes(synthetic, None, id_field, text_field) if not isinstance(n, ReadError)}
+    detector = shared_detector(None)
+    settings = RiskSettings(max_risk=max_risk, fail_on_residual_phi=False)
+    sink = open(output, "w", encoding="utf-8") if output else None
+    failed = missing = 0
+    typer.echo(f"{'id':<28} {'risk':>6} {'leaks':>5} {'resid':>5} {'overlap':>7} {'run':>4}  verdict")
+    for note in read_notes(originals, None, id_field, text_field):
+        if isinstance(note, ReadError) or note.id not in synth_notes:
+            missing += 1
+            continue
+        out_text = synth_notes[note.id]
+        phi = detector.detect(note.text)
+        residual = detector.detect(out_text)
+        report = score_pair(note.text, out_text, phi, residual, settings, lambda w: _is_single_piece(tokenizer, w))
+        failed += not report.passed
+        typer.echo(f"{note.id[:28]:<28} {report.risk:>6.3f} {report.leaked_phi:>5} {report.residual_phi:>5} "
+                   f"{report.distinctive_overlap:>7.3f} {report.longest_verbatim_run:>4}  {'pass' if report.passed else 'FAIL'}")
+        if sink:
+            sink.write(_json.dumps({"id": note.id, **report.to_dict()}) + "\n")
+    if sink:
+        sink.close()
+    typer.echo(f"notesynth: {failed} failing pair(s), {missing} original(s) without a synthetic match", err=True)
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

@@ -41,12 +41,13 @@ class SynthConfig:
     top_p: float = 0.95
     window: int = 256               # tokens per model window (long notes use overlapping windows)
     max_pieces_per_word: int = 4
-    phi_threshold: float = 0.35     # detector score threshold
+    phi_threshold: float | None = None  # detector score threshold (None: the detector's benchmarked default)
     max_risk: float = 0.5           # notes scoring above are re-synthesized or held back
     retries: int = 2
     retry_ratio_step: float = 0.15  # each retry raises mask_ratio by this much
     on_fail: str = "hold"           # hold | error
     fail_on_residual_phi: bool = True
+    check_overlap: bool = True      # off for redaction, where all non-PHI text is kept by design
     max_note_chars: int = 2_000_000
 
     def validate(self) -> "SynthConfig":
@@ -61,7 +62,7 @@ class SynthConfig:
             (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
             (32 <= self.window <= 4096, "window must be between 32 and 4096 tokens"),
             (1 <= self.max_pieces_per_word <= 16, "max_pieces_per_word must be between 1 and 16"),
-            (0 <= self.phi_threshold <= 1, "phi_threshold must be between 0 and 1"),
+            (self.phi_threshold is None or 0 <= self.phi_threshold <= 1, "phi_threshold must be between 0 and 1"),
             (0 <= self.max_risk <= 1, "max_risk must be between 0 and 1"),
             (0 <= self.retries <= 20, "retries must be between 0 and 20"),
             (0 <= self.retry_ratio_step <= 1, "retry_ratio_step must be between 0 and 1"),

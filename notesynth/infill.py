@@ -78,6 +78,10 @@ def resolve_device(device: str) -> str:
 def load_model(model: str, device: str = "cpu"):
     """Tokenizer and masked LM from a local folder, or a hub id the user named."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
     path = Path(model)
     local = path.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1

@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from notesynth import medical
 from notesynth.config import SynthConfig
@@ -48,6 +49,14 @@ class NoteResult:
         return row
 
 
+@lru_cache(maxsize=4)
+def shared_detector(threshold: float | None = None):
+    """Building a detector (spaCy + presidio) takes seconds; one per process and threshold."""
+    from notesynth.phi import DetectorConfig, PhiDetector
+
+    return PhiDetector(DetectorConfig() if threshold is None else DetectorConfig(score_threshold=threshold))
+
+
 def note_seed(seed: int, note_id: str, attempt: int) -> int:
     digest = hashlib.sha256(f"{seed}\x00{note_id}\x00{attempt}".encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -64,8 +73,7 @@ class Synthesizer:
     @property
     def detector(self):
         if self._detector is None:
-            from notesynth.phi import DetectorConfig, PhiDetector
-            self._detector = PhiDetector(DetectorConfig(score_threshold=self.config.phi_threshold))
+            self._detector = shared_detector(self.config.phi_threshold)
         return self._detector
 
     @property
@@ -80,7 +88,8 @@ class Synthesizer:
 
     def risk_settings(self, attempt_config: SynthConfig | None = None) -> RiskSettings:
         c = attempt_config or self.config
-        return RiskSettings(max_risk=c.max_risk, fail_on_residual_phi=c.fail_on_residual_phi)
+        return RiskSettings(max_risk=c.max_risk, fail_on_residual_phi=c.fail_on_residual_phi,
+                            check_overlap=c.check_overlap)
 
     # ---------------------------------------------------------------- public API
     def synthesize(self, text: str, note_id: str = "note") -> NoteResult:
@@ -176,6 +185,8 @@ class Synthesizer:
         return fills
 
     def _is_common(self, word: str) -> bool:
+        if not self.config.check_overlap:
+            return True
         return _is_single_piece(self.infiller.tokenizer, word)
 
 

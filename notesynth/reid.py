@@ -13,7 +13,7 @@ near-copy of a training document; otherwise
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from rapidfuzz import fuzz
 
@@ -29,6 +29,7 @@ class RiskSettings:
     name_fuzz: int = 90            # rapidfuzz ratio at or above which a name part counts as leaked
     run_scale: int = 40            # longest verbatim run (words) that scores 1.0 on its own
     memorization_threshold: float = 0.8
+    check_overlap: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,11 @@ def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
           settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None) -> RiskReport:
     """The full report for one note; ``residual`` comes from the detector run on the output."""
     leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
-    overlap = distinctive_overlap(original, synthetic, phi, is_common)
-    run = longest_verbatim_run(original, synthetic) if len(original) < 200_000 else 0
+    if settings.check_overlap:
+        overlap = distinctive_overlap(original, synthetic, phi, is_common)
+        run = longest_verbatim_run(original, synthetic) if len(original) < 200_000 else 0
+    else:
+        overlap, run = 0.0, 0
     reasons = []
     hard = False
     if leaks:

@@ -384,6 +384,7 @@ def train(cfg: TrainConfig) -> dict:
         "train_loss": float(result.training_loss),
         "loss_curve": [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h],
         "steps": int(trainer.state.global_step),
+        "resumed_from_step": int(resume.rsplit("-", 1)[1]) if resume else 0,
         "train_minutes": round((time.time() - started) / 60, 1),
         "parameters": n_params,
         "train_documents": len(train_docs),

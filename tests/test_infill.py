@@ -1,0 +1,81 @@
+import random
+
+import pytest
+
+from notesynth import medical
+from notesynth.infill import FillJob, Infiller, InfillSettings, ModelLoadError, _windows, apply_case
+from notesynth.masking import plan, render
+from notesynth.phi.surrogates import SurrogateMaker
+
+
+def _job(text, seed, ratio=0.5):
+    p = plan(text, [], medical.protect(text), ratio, random.Random(seed), SurrogateMaker(seed))
+    return FillJob(p, seed)
+
+
+@pytest.fixture(scope="module")
+def infiller(tiny_model):
+    return Infiller(str(tiny_model), "cpu", InfillSettings(passes=3, batch_size=4))
+
+
+def test_fills_every_mask_with_a_word(infiller, sample_rows):
+    job = _job(sample_rows[0]["text"], 1)
+    fills = infiller.fill([job])[0]
+    assert set(fills) == set(job.plan.masked_indices())
+    assert all(w and w.replace("'", "").isalpha() for w in fills.values())
+    out, _ = render(job.plan, fills)
+    assert len(out) > 0.5 * len(sample_rows[0]["text"])
+
+
+def test_same_seed_same_fill_other_seed_differs(infiller, sample_rows):
+    text = sample_rows[1]["text"]
+    a = infiller.fill([_job(text, 7)])[0]
+    b = infiller.fill([_job(text, 7)])[0]
+    c = infiller.fill([FillJob(_job(text, 7).plan, 8)])[0]
+    assert a == b
+    assert a != c
+
+
+def test_output_independent_of_batch_company(infiller, sample_rows):
+    jobs = [_job(r["text"], 11 + i) for i, r in enumerate(sample_rows[:5])]
+    together = infiller.fill(jobs)
+    alone = [infiller.fill([j])[0] for j in jobs]
+    assert together == alone
+
+
+def test_long_note_uses_overlapping_windows(infiller, sample_rows):
+    text = " ".join(r["text"] for r in sample_rows)  # far beyond one 256-token window
+    job = _job(text, 3, ratio=0.3)
+    fills = infiller.fill([job])[0]
+    assert set(fills) == set(job.plan.masked_indices())
+
+
+def test_left_to_right_strategy(tiny_model, sample_rows):
+    inf = Infiller(str(tiny_model), "cpu", InfillSettings(passes=2, strategy="left-to-right"))
+    job = _job(sample_rows[2]["text"], 5)
+    assert set(inf.fill([job])[0]) == set(job.plan.masked_indices())
+
+
+def test_windows_cover_all_tokens():
+    wins = _windows(1000, 256)
+    covered = set()
+    for a, b in wins:
+        assert b - a == 254
+        covered.update(range(a, b))
+    assert covered == set(range(1000))
+    assert _windows(10, 256) == [(0, 10)]
+
+
+def test_case_matching():
+    assert apply_case("PATIENT", "woman") == "WOMAN"
+    assert apply_case("Patient", "woman") == "Woman"
+    assert apply_case("patient", "Woman") == "woman"
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="not found"):
+        Infiller(str(tmp_path / "nope"))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    with pytest.raises(ModelLoadError, match="could not load"):
+        Infiller(str(tmp_path / "broken"))

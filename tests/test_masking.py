@@ -1,0 +1,49 @@
+import random
+
+from notesynth import medical
+from notesynth.masking import plan, render
+from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.spans import Span
+
+TEXT = ("Pt seen by Dr. Jones today. She was given lasix 40 mg IV with good effect and her "
+        "breathing seemed much better after the dose was given in the evening by the nurse.")
+
+
+def _plan(ratio, seed=0, text=TEXT):
+    phi = [Span(text.index("Jones"), text.index("Jones") + 5, "NAME")]
+    return plan(text, phi, medical.protect(text), ratio, random.Random(seed), SurrogateMaker(seed))
+
+
+def test_phi_always_replaced_and_measures_never_masked():
+    p = _plan(1.0)
+    out, placed = render(p, {i: "X" for i in p.masked_indices()})
+    assert "Jones" not in out
+    assert "40 mg" in out and "lasix" in out and "IV" in out
+    assert len(placed) == 1 and out[placed[0].start:placed[0].end] != "Jones"
+
+
+def test_mask_ratio_is_respected():
+    p = _plan(0.3)
+    assert p.n_masked == round(0.3 * p.n_words)
+    assert _plan(0.0).n_masked == 0
+
+
+def test_plan_is_deterministic_per_seed():
+    assert _plan(0.5, seed=1) == _plan(0.5, seed=1)
+    assert _plan(0.5, seed=1) != _plan(0.5, seed=2)
+
+
+def test_segments_rebuild_the_text_when_nothing_is_filled():
+    p = _plan(0.5)
+    rebuilt = "".join(s.text if s.kind != "surrogate" else "Jones" for s in p.segments)
+    assert rebuilt == TEXT
+
+
+def test_protect_keeps_medical_facts():
+    text = "HPI: BP 120/80, HR 88. Gave metoprolol 25mg PO. Denies chest pain. Cr 1.2"
+    kinds = {text[s.start:s.end]: s.label for s in medical.protect(text)}
+    assert "HPI" in kinds and "metoprolol" in kinds and "Denies" in kinds
+    covered = lambda word: any(s.start <= text.index(word) < s.end for s in medical.protect(text))
+    for word in ["120/80", "25mg", "1.2", "88", "pain"]:
+        assert covered(word), word
+    assert not covered("Gave")
