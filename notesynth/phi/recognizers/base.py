@@ -1,0 +1,96 @@
+"""Shared base class and text helpers for the clinical recognizers."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Iterator, List, Optional, Tuple
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+WORD_RE = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|['’])*[^\W\d_])?")
+TITLE_SHAPE_RE = re.compile(r"^(?:[A-Z][a-z]+|(?:Mc|Mac|O'|D')[A-Z][a-z]+)(?:'s)?$")
+
+Hit = Tuple[int, int, str, float]
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def key(self) -> str:
+        w = self.text.lower()
+        return w[:-2] if w.endswith("'s") else w.strip("'")
+
+    @property
+    def is_title(self) -> bool:
+        return bool(TITLE_SHAPE_RE.match(self.text))
+
+    @property
+    def is_upper(self) -> bool:
+        return self.text.isupper() and len(self.text) > 1
+
+    @property
+    def is_lower(self) -> bool:
+        return self.text.islower()
+
+
+@dataclass(frozen=True)
+class TextInfo:
+    words: Tuple[Word, ...]
+    caps_note: bool
+
+
+@lru_cache(maxsize=8)
+def text_info(text: str) -> TextInfo:
+    words = tuple(Word(m.start(), m.end(), m.group()) for m in WORD_RE.finditer(text))
+    alpha = [w for w in words if len(w.text) > 2]
+    upper = sum(1 for w in alpha if w.text.isupper())
+    caps = bool(alpha) and upper / len(alpha) > 0.6
+    return TextInfo(words, caps)
+
+
+def sentence_initial(text: str, start: int) -> bool:
+    """True when only whitespace separates `start` from a line start or sentence end."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] in ".!?:;\n\r-*•>\"(["
+
+
+class ClinicalRecognizer(EntityRecognizer):
+    """An EntityRecognizer whose subclasses implement `find(text, nlp_artifacts)`."""
+
+    ENTITIES: Tuple[str, ...] = ()
+
+    def __init__(self, name: Optional[str] = None):
+        super().__init__(
+            supported_entities=list(self.ENTITIES),
+            name=name or type(self).__name__,
+            supported_language="en",
+            context=[],
+        )
+
+    def load(self) -> None:  # nothing to load: word lists are cached lazily
+        pass
+
+    def find(self, text: str, nlp_artifacts: Optional[NlpArtifacts]) -> Iterable[Hit]:
+        raise NotImplementedError
+
+    def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None
+                ) -> List[RecognizerResult]:
+        wanted = set(entities) if entities else set(self.ENTITIES)
+        out = []
+        for start, end, label, score in self.find(text, nlp_artifacts):
+            if label in wanted and end > start:
+                out.append(RecognizerResult(entity_type=label, start=start, end=end, score=score))
+        return out
+
+
+def regex_hits(pattern: re.Pattern, text: str, label: str, score: float, group: int | str = 0) -> Iterator[Hit]:
+    for m in pattern.finditer(text):
+        yield m.start(group), m.end(group), label, score

@@ -1,0 +1,111 @@
+"""Dates in clinical formats; numeric ratios (BP, I/O, doses, vent settings) are rejected."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .base import ClinicalRecognizer, Hit
+
+MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+YEAR = r"(?:19\d\d|20\d\d|'\d\d)"
+
+MONTH_FIRST = re.compile(rf"\b{MONTHS}(?<!\.)(?![a-z])\.?[ \t]+{DAY}\b(?:,?[ \t]*{YEAR}\b)?", re.I)
+DAY_FIRST = re.compile(rf"\b{DAY}[ \t]+(?:of[ \t]+)?{MONTHS}(?![a-z])(?:,?[ \t]*{YEAR}\b)?", re.I)
+MONTH_YEAR = re.compile(rf"\b{MONTHS}(?![a-z]),?[ \t]+(?:19\d\d|20\d\d)\b", re.I)
+DMY_TEXT = re.compile(rf"\b\d{{1,2}}[-/ ]{MONTHS}[-/ ](?:19|20)?\d\d\b", re.I)
+RELATIVE = re.compile(r"\b(?:last|this past|next)\s+(?:week|weekend|monday|tuesday|wednesday|thursday|friday|"
+                      r"saturday|sunday|january|february|march|april|june|july|august|september|october|november|"
+                      r"december)\b", re.I)
+ISO = re.compile(r"\b(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b")
+NUMERIC = re.compile(r"(?<![\d/])(?<!\d\.)(0?[1-9]|1[0-2])([/-])(0?[1-9]|[12]\d|3[01])(?:\2((?:19|20)?\d\d))?(?![\d])")
+DOTTED = re.compile(r"(?<![\d.])(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])\.(?:19|20)\d\d(?!\d)")
+ORDINAL_DAY = re.compile(r"\b(?:on|since|from|until|by|of)\s+the\s+(\d{1,2}(?:st|nd|rd|th))\b|"
+                         r"\bthe\s+(\d{1,2}(?:st|nd|rd|th))(?=\s*(?:[,.;)]|of\b|$))", re.I)
+APOS_YEAR = re.compile(r"(?<![\d'])'(\d\d)\b|(?<![\d.,/])\b(\d\d)'(?!\w)")
+FULL_YEAR = re.compile(r"(?<![\d.,/:#$-])\b((?:19[0-9]\d|20[0-4]\d))\b(?![.,]\d|\s*(?:%|mg|ml|cc|mcg|units?|am|pm|hrs?|h\b|:|-\d|/\d))", re.I)
+HISTORY_WORD = re.compile(
+    r"(?:\b(?:since|s/p|h/o|hx|born|dob|d\.o\.b\.|circa|mi|ami|nstemi|stemi|"
+    r"cabg|cva|tia|avr|mvr|ptca|pci|stent|stents|dvt|pe|chf|ca|surgery|repair|replacement|fx|turp|"
+    r"mastectomy|lobectomy|nephrectomy|colectomy|cholecystectomy|appy|appendectomy|hysterectomy|tah|bso|"
+    r"ablation|cardioversion|pacer|aicd|icd|redo|transplant|amputation|bypass|cath|angioplasty|"
+    r"arrest|stroke|seizure|admission|admit|admitted|hospitalization|hospitalized)|[,;(])\s*(?:x\d\s+)?'?$", re.I)
+TIME_BEFORE = re.compile(r"(?:\b(?:at|@|approx|approximately|around|about|~|by|until|till|untill|before|after|"
+                         r"between|from|to|since|start(?:ed)?|q|and|until)|[@~])\s*$", re.I)
+SHORT_YEAR_CTX = re.compile(
+    r"\b(?:mi|ami|cabg|cva|tia|avr|mvr|ptca|pci|stent|dvt|pe|surgery|repair|fx|turp|tah|bso|ablation|pacer|"
+    r"aicd|redo|transplant|cath|ca|nephrectomy|mastectomy|cholecystectomy|hysterectomy|appy)(?:\s+x\s?\d)?\s+$",
+    re.I)
+UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|meq|ml|cc|l\b|units?|u\b|mmhg|mm|cm|%|x\b|g\b|gm|kg|hrs?\b|min|"
+                         r"puffs?|tabs?|bpm|breaths|ng|ug|iu|amps?|drops|gtts?)\b", re.I)
+# numbers after these are ratios/values, not dates ("BP 120/80", "I/O 1200/800")
+RATIO_BEFORE = re.compile(
+    r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|"
+    r"percocet|vicodin|lortab|tylox|norco|dose|tabs?|"
+    r"pain|scale|score|rated|rates|level|"
+    r"psv?|peep|cpap|bipap|simv|imv|a/?c|ac|vent|settings?|tv|vt|ie|i:e|ips|epap|ipap)\s*[:=]?\s*$",
+    re.I)
+
+
+def _numeric_ok(text: str, m: re.Match) -> bool:
+    s, e = m.start(), m.end()
+    before = text[max(0, s - 14):s]
+    after = text[e:e + 8]
+    if m.group(4):  # has a year: m/d/yy(yy)
+        return not re.match(r"^\s*(?:/|\.\d|%)", after)
+    if re.search(r"[\d/]$|\d\s?/\s$|\d/\d+\s$", before) or re.match(r"^(?:\s*/|\.\d|:\d)", after):
+        return False
+    if UNIT_AFTER.match(after):
+        return False
+    if RATIO_BEFORE.search(before):
+        return False
+    mon, day = int(m.group(1)), int(m.group(3))
+    if mon < day <= 4 and len(m.group(1)) == 1 and len(m.group(3)) == 1 and not re.search(r"\b(?:on|since|from|until|by|dated)\s*$", before, re.I):
+        return False  # a fraction: "rales 1/3 up", "1/2 NS"
+    if m.group(2) == "-":
+        # "04-18" only with a date cue (ranges like 10-12 are common)
+        return bool(re.search(r"\b(?:on|since|dated|date|from|until|of|d/c'?d|dos|dob)\s*:?\s*$", before, re.I)) and \
+            len(m.group(1)) == 2 and len(m.group(3)) == 2
+    return True
+
+
+class DateRecognizer(ClinicalRecognizer):
+    ENTITIES = ("DATE",)
+
+    def __init__(self, detect_years: bool = True):
+        super().__init__()
+        self.detect_years = detect_years
+
+    def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
+        for m in RELATIVE.finditer(text):
+            yield m.start(), m.end(), "DATE", 0.4
+        for rx in (MONTH_FIRST, DAY_FIRST, MONTH_YEAR, ISO, DOTTED, DMY_TEXT):
+            for m in rx.finditer(text):
+                if rx is MONTH_FIRST and m.group().lower().startswith(("may", "mar ", "march ")) and \
+                        not re.search(r"\d", m.group()[3:]):
+                    continue
+                yield m.start(), m.end(), "DATE", 0.9
+        for m in NUMERIC.finditer(text):
+            if _numeric_ok(text, m):
+                yield m.start(), m.end(), "DATE", 0.8
+        for m in ORDINAL_DAY.finditer(text):
+            g = 1 if m.group(1) else 2
+            yield m.start(g), m.end(g), "DATE", 0.6
+        if not self.detect_years:
+            return
+        for m in APOS_YEAR.finditer(text):
+            g = 1 if m.group(1) else 2
+            before = text[max(0, m.start() - 30):m.start()]
+            if g == 2 and not SHORT_YEAR_CTX.search(before):
+                continue
+            yield m.start(g), m.end(g), "DATE", 0.6
+        for m in FULL_YEAR.finditer(text):
+            before = text[max(0, m.start() - 40):m.start()]
+            if TIME_BEFORE.search(before) and not re.search(r"\b(?:since|in)\s*$", before, re.I):
+                continue
+            if HISTORY_WORD.search(before) or re.search(r"(?:19|20)\d\d\s*,\s*$", before):
+                yield m.start(1), m.end(1), "DATE", 0.6
+        for m in re.finditer(r"(?<![\d./])\b(\d\d)\b(?=\s*(?:[,;.)]|\n|$))", text):
+            if SHORT_YEAR_CTX.search(text[max(0, m.start() - 20):m.start()]):
+                yield m.start(1), m.end(1), "DATE", 0.5

@@ -1,0 +1,27 @@
+"""Phone, fax and pager numbers with extensions."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .base import ClinicalRecognizer, Hit
+
+PHONE = re.compile(
+    r"(?<![\w/])(?<!\d\.)(?<!\d-)(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?![\w-])",
+    re.I)
+LOCAL = re.compile(
+    r"\b(?:phone|tel|telephone|cell|mobile|pager|beeper|pgr|pg|page|fax|home|work|office|call|#)\s*[#:.]?\s*(?:is\s*)?"
+    r"(\d{3}-\d{4}|\d{5}|x\d{3,5})\b", re.I)
+FAX_CTX = re.compile(r"\bfax\b[^\n]{0,15}$", re.I)
+
+
+class PhoneRecognizer(ClinicalRecognizer):
+    ENTITIES = ("PHONE_NUMBER", "FAX_NUMBER")
+
+    def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
+        for m in PHONE.finditer(text):
+            label = "FAX_NUMBER" if FAX_CTX.search(text[max(0, m.start() - 20):m.start()]) else "PHONE_NUMBER"
+            yield m.start(), m.end(), label, 0.85
+        for m in LOCAL.finditer(text):
+            label = "FAX_NUMBER" if FAX_CTX.search(text[max(0, m.start() - 5):m.start(1)]) else "PHONE_NUMBER"
+            yield m.start(1), m.end(1), label, 0.6

@@ -1,0 +1,35 @@
+"""Wards and units: "transferred to Stoneman 4", "Ward 5B", "7 North"."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .. import lexicon as lx
+from .base import ClinicalRecognizer, Hit
+
+NAMED_UNIT = re.compile(
+    r"(?i:(?:\b(?:to|from|on|per|at|in|into|onto|off|or|and|plan)|[:.;,])\s+(?:the\s+)?)((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\s\d{1,2}[A-Z]?)\b"
+    r"(?!\s*(?:mg|mcg|ml|cc|units?|%|hrs?|days?|min|am|pm|x\b|/|:|\.\d))")
+GENERIC_UNIT = re.compile(
+    r"\b(?i:ward|unit|floor|pod|wing|tower|building|bldg)\s+(?:[A-Z]?\d{1,2}[A-Z]?|[A-Z])\b|"
+    r"\b\d{1,2}\s?(?:North|South|East|West|NORTH|SOUTH|EAST|WEST)\b")
+UNIT_WORDS = {"bed", "room", "rm", "pod", "ward", "unit", "floor", "level", "step", "grade", "stage", "class", "type",
+              "lead", "leads", "day", "days", "hour", "hours", "week", "weeks", "team", "ns", "vent", "peep", "cpap"}
+
+
+class WardRecognizer(ClinicalRecognizer):
+    ENTITIES = ("WARD",)
+
+    def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
+        blocked = lx.blocked_words() | lx.medical_words()
+        for m in NAMED_UNIT.finditer(text):
+            words = [w.lower() for w in m.group(1).split()[:-1]]
+            if words[-1] in ("center", "building", "pavilion", "tower", "wing") and len(words) == 2:
+                words = words[:1] if words[0] not in lx.medical_words() else words
+                if words[0] in UNIT_WORDS:
+                    continue
+            elif any(w in blocked or w in UNIT_WORDS for w in words):
+                continue
+            yield m.start(1), m.end(1), "WARD", 0.6
+        for m in GENERIC_UNIT.finditer(text):
+            yield m.start(), m.end(), "WARD", 0.4

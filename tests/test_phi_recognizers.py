@@ -1,0 +1,157 @@
+"""Per-recognizer positive/negative cases and an offline check for the PHI detector."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from notesynth.phi import DetectorConfig, PhiDetector
+from notesynth.spans import PHI_LABELS
+
+
+@pytest.fixture(scope="session")
+def detector() -> PhiDetector:
+    return PhiDetector()
+
+
+def found(det: PhiDetector, text: str, needle: str, label: str | None = None) -> bool:
+    start = text.index(needle)
+    end = start + len(needle)
+    return any(s.start < end and start < s.end and (label is None or s.label == label) for s in det.detect(text))
+
+
+def labels_over(det: PhiDetector, text: str, needle: str) -> set:
+    start = text.index(needle)
+    end = start + len(needle)
+    return {s.label for s in det.detect(text) if s.start < end and start < s.end}
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("Dr. Carter aware of low urine output.", "Carter"),
+    ("spoke with dr. kim about the plan", "kim"),
+    ("DR PRICE OF NEURO TEAM UP TO TALK WITH FAMILY", "PRICE"),
+    ("seen by mr.Smith this morning", "Smith"),
+    ("Julie Tucker, RN", "Tucker"),
+    ("daughter Moore will be spokesperson", "Moore"),
+    ("AS PER C. Roberts: BILAT PLEURAL EFFUSIONS", "Roberts"),
+    ("What about Anna S., treated last year?", "Anna S."),
+    ("FAMILY IN. SON Gallagher WENT BACK HOME", "Gallagher"),
+    ("Pt of Dr. Juan Marks, visited by his wife Steven Brown.", "Brown"),
+])
+def test_names_positive(detector, text, needle):
+    assert found(detector, text, needle, "NAME")
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("Foley catheter draining clear yellow urine.", "Foley"),
+    ("History of Parkinson's disease and dementia.", "Parkinson"),
+    ("Hx Graves disease, on methimazole.", "Graves"),
+    ("Presented with Bell's palsy on the left.", "Bell"),
+    ("Started on Lasix and Coumadin, Heparin gtt at 700u/hr.", "Coumadin"),
+    ("Swan-Ganz catheter placed via R IJ.", "Swan"),
+    ("Positive Babinski sign bilaterally.", "Babinski"),
+    ("Brown soft stool in rectal bag.", "Brown"),
+])
+def test_medical_words_not_names(detector, text, needle):
+    assert "NAME" not in labels_over(detector, text, needle)
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("FOUND BY HUSBAND ON 4/18 ON FLOOR", "4/18"),
+    ("extubated 04/19. tolerating well", "04/19"),
+    ("admitted 2023-01-05 with chf", "2023-01-05"),
+    ("seen on April 12, 2023 at clinic", "April 12, 2023"),
+    ("follow up 12 Apr 2023", "12 Apr 2023"),
+    ("cultures drawn on the 3rd, pending", "3rd"),
+    ("PMH: MI '94, CABG 1998", "94"),
+    ("DOB 5/30/1950", "5/30/1950"),
+])
+def test_dates_positive(detector, text, needle):
+    assert found(detector, text, needle, "DATE")
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("BP 120/80, HR 88", "120/80"),
+    ("K 4.1, Mg 2.0", "4.1"),
+    ("percocet 5/325 mg q4h prn", "5/325"),
+    ("I/O 1200/800 since MN", "1200/800"),
+    ("rales 1/3 up bilaterally", "1/3"),
+    ("infusing 1/2 NS at 100cc/hr", "1/2"),
+    ("BP 10/5 after bolus", "10/5"),
+])
+def test_values_not_dates(detector, text, needle):
+    assert not labels_over(detector, text, needle)
+
+
+def test_ages(detector):
+    assert found(detector, "92 yo female admitted with sepsis", "92", "AGE")
+    assert not found(detector, "72 yo female admitted with sepsis", "72")
+
+
+def test_phones_and_contacts(detector):
+    t = "call son at (617) 555-1234 ext 22, fax 617-555-9876, email jo.doe@example.com, see www.example.org, ip 10.1.2.3"
+    assert found(detector, t, "(617) 555-1234", "PHONE_NUMBER")
+    assert found(detector, t, "617-555-9876", "FAX_NUMBER")
+    assert found(detector, t, "jo.doe@example.com", "EMAIL_ADDRESS")
+    assert found(detector, t, "www.example.org", "URL")
+    assert found(detector, t, "10.1.2.3", "IP_ADDRESS")
+    assert not labels_over(detector, "Pager #537-739-4782", "Pager")
+
+
+def test_identifiers(detector):
+    t = "MRN: 12345678, SSN 123-45-6789, insurance ID HP-987654, acct # 99887766, license no. CLN-112233"
+    assert found(detector, t, "12345678", "MEDICAL_RECORD_NUMBER")
+    assert found(detector, t, "123-45-6789", "SOCIAL_SECURITY_NUMBER")
+    assert found(detector, t, "HP-987654", "HEALTH_PLAN_BENEFICIARY_NUMBER")
+    assert found(detector, t, "99887766", "ACCOUNT_NUMBER")
+    assert found(detector, t, "CLN-112233", "CERTIFICATE_LICENSE_NUMBER")
+    assert not labels_over(detector, "heparin 1200 units/hr, plt 150000", "1200")
+
+
+def test_institutions_and_places(detector):
+    t = "Transferred from St. Vasquez Hospital to Stoneman 4; daughter lives in New Heatherstad. Husband CEO of Hanson Corp."
+    assert found(detector, t, "Vasquez Hospital", "HOSPITAL")
+    assert found(detector, t, "Stoneman 4", "WARD")
+    assert found(detector, t, "New Heatherstad", "GEOGRAPHIC_LOCATION")
+    assert found(detector, t, "Hanson Corp", "ORGANIZATION")
+    t2 = "Lives at 75312 Wood Avenue, Boston, MA 02115; treated at Cleveland Clinic."
+    assert found(detector, t2, "75312 Wood Avenue", "GEOGRAPHIC_LOCATION")
+    assert found(detector, t2, "02115")
+    assert found(detector, t2, "Cleveland Clinic")
+    assert not labels_over(detector, "TRANSFERRED TO FLOOR, ADMITTED TO HOSPITAL FOR REHAB", "HOSPITAL")
+    assert not labels_over(detector, "on CPAP 5 and PS 10 overnight", "CPAP 5")
+
+
+def test_all_caps_and_telegraphic(detector):
+    t = "PT SEEN BY DR HALE. WIFE Garza IN TO VISIT. FOLEY DRAINING. BP 110/60. K 4.0. TO Reisman 7 ON 5/12."
+    spans = detector.detect(t)
+    got = {t[s.start:s.end] for s in spans}
+    assert any("HALE" in g for g in got) and any("Garza" in g for g in got)
+    assert any("5/12" in g for g in got) and not any("110/60" in g or "FOLEY" in g for g in got)
+
+
+def test_detect_many_matches_detect(detector):
+    texts = ["Dr. Smith saw pt on 4/12.", "", "No PHI here: BP 120/80.", "SON Andrews (789) 405-8476"]
+    many = detector.detect_many(texts)
+    assert many == [detector.detect(t) for t in texts]
+    for spans in many:
+        assert all(s.label in PHI_LABELS for s in spans)
+        assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+
+
+def test_label_filter():
+    det = PhiDetector(DetectorConfig(labels=frozenset({"DATE"}), use_spacy_ner=False))
+    assert {s.label for s in det.detect("Dr. Smith saw pt on 4/12.")} == {"DATE"}
+
+
+def test_offline_with_sockets_blocked(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    det = PhiDetector()
+    text = "Email jo@example.com or visit https://example.com/x; Dr. Lee on 3/4/2021 at 192.168.1.1"
+    spans = det.detect(text)
+    assert {"EMAIL_ADDRESS", "URL", "NAME", "DATE", "IP_ADDRESS"} <= {s.label for s in spans}
