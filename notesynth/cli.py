@@ -21,12 +21,11 @@ def _root() -> None:
     """notesynth: PHI detection, masking, iterative infilling and a privacy check before any write."""
 
 
-def _setup_logging(verbose: bool = False, quiet: bool = False) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # third-party chatter (recognizer lists, weight-loading bars) only when debugging
-    for name in ("presidio-analyzer", "presidio_analyzer", "transformers", "datasets", "filelock", "urllib3"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+def _setup_logging(verbose: bool = False, quiet: bool = False, log_file: Optional[str] = None,
+                   log_format: str = "text") -> None:
+    from notesynth import logs
+
+    logs.setup(verbose, quiet, log_file, log_format)
 
 
 EXIT_CODES_HELP = (
@@ -72,25 +71,31 @@ def synth(
     keep_field: List[str] = typer.Option([], "--keep-field", help="Extra input field to copy to the output (others are dropped: they may hold PHI)."),
     manifest: Optional[str] = typer.Option(None, help="Manifest path (default: manifest.jsonl beside the outputs)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo every note, even those a previous run finished."),
-    max_note_bytes: int = typer.Option(8_000_000, help="Larger notes are reported as errors."),
+    max_note_bytes: int = typer.Option(1_000_000, help="Larger notes are reported as errors."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Worker processes on CPU (the model is loaded once per worker). Output does not depend on it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary line."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging (never note text)."),
+    log_file: Optional[str] = typer.Option(None, "--log-file", help="Also write the log to this file."),
+    log_format: str = typer.Option("text", "--log-format", help="text or json (one JSON object per line)."),
 ) -> None:
     """Synthesize notes: detect PHI, replace it, re-generate a share of words, check, write.
 
     A note is written only if it passes the re-identification check; a manifest row
     per note records its status, counts and risk figures (never its text).
     """
-    _setup_logging(verbose, quiet)
+    _setup_logging(verbose, quiet, log_file, log_format)
+    if workers < 1:
+        typer.echo("notesynth: --workers must be at least 1", err=True)
+        raise typer.Exit(2)
     cfg = _load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device,
                        batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
                        top_k=top_k, top_p=top_p, max_risk=max_risk, retries=retries, on_fail=on_fail)
     _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
-         overwrite, max_note_bytes, quiet, load_model=True)
+         overwrite, max_note_bytes, quiet, load_model=True, workers=workers)
 
 
 def _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
-         overwrite, max_note_bytes, quiet, load_model: bool) -> None:
+         overwrite, max_note_bytes, quiet, load_model: bool, workers: int = 1) -> None:
     from notesynth.infill import ModelLoadError
     from notesynth.pipeline import Synthesizer
     from notesynth.runner import EXIT_SETUP, RunOptions, run
@@ -107,7 +112,8 @@ def _run(cfg, input, output, format, output_format, id_field, text_field, keep_f
             raise typer.Exit(EXIT_SETUP)
     opts = RunOptions(input=input, output=output, in_format=format, out_format=output_format,
                       id_field=id_field, text_field=text_field, keep_fields=tuple(keep_field),
-                      overwrite=overwrite, manifest=manifest, progress=not quiet, max_note_bytes=max_note_bytes)
+                      overwrite=overwrite, manifest=manifest, progress=not quiet, max_note_bytes=max_note_bytes,
+                      workers=workers)
     summary = run(opts, cfg, synthesizer)
     if summary.fatal:
         typer.echo(f"notesynth: {summary.fatal}", err=True)
@@ -128,7 +134,7 @@ def redact(
     keep_field: List[str] = typer.Option([], "--keep-field", help="Extra input field to copy to the output."),
     manifest: Optional[str] = typer.Option(None, help="Manifest path (default: beside the outputs)."),
     overwrite: bool = typer.Option(False, "--overwrite"),
-    max_note_bytes: int = typer.Option(8_000_000),
+    max_note_bytes: int = typer.Option(1_000_000),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
@@ -295,6 +301,15 @@ def train(
     )
     metrics = run_train(cfg)
     typer.echo(f"saved {out}: held-out top-1 {metrics['top1']:.4f}, pseudo-perplexity {metrics['pseudo_perplexity']:.2f}")
+
+
+def _register_extra_commands() -> None:
+    from notesynth.eval_cli import register
+
+    register(app)
+
+
+_register_extra_commands()
 
 
 def main() -> None:

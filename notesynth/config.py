@@ -48,7 +48,7 @@ class SynthConfig:
     on_fail: str = "hold"           # hold | error
     fail_on_residual_phi: bool = True
     check_overlap: bool = True      # off for redaction, where all non-PHI text is kept by design
-    max_note_chars: int = 2_000_000
+    max_note_chars: int = 1_000_000
 
     def validate(self) -> "SynthConfig":
         checks = [

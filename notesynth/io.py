@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, TextIO
 
-MAX_BYTES_DEFAULT = 8_000_000
+MAX_BYTES_DEFAULT = 1_000_000
 
 
 @dataclass(frozen=True)

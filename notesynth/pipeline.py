@@ -86,6 +86,18 @@ class Synthesizer:
             self._infiller = Infiller(c.resolved_model(), c.device, settings)
         return self._infiller
 
+    @property
+    def memorization_index(self):
+        """MinHash signatures of the model's training documents, when the model ships them."""
+        if not hasattr(self, "_memo"):
+            from pathlib import Path
+
+            from notesynth.memorization import MemorizationIndex
+
+            model_dir = Path(self.config.resolved_model())
+            self._memo = MemorizationIndex.load(model_dir) if model_dir.is_dir() else None
+        return self._memo
+
     def risk_settings(self, attempt_config: SynthConfig | None = None) -> RiskSettings:
         c = attempt_config or self.config
         return RiskSettings(max_risk=c.max_risk, fail_on_residual_phi=c.fail_on_residual_phi,
@@ -156,7 +168,8 @@ class Synthesizer:
                 synthetic, placed = render(plan_, fills[i])
                 found = self.detector.detect(synthetic)
                 residual = residual_spans(found, placed)
-                report = score(text, synthetic, phi[i], residual, self.risk_settings(), self._is_common)
+                memo = self.memorization_index.nearest(synthetic) if self.memorization_index is not None else None
+                report = score(text, synthetic, phi[i], residual, self.risk_settings(), self._is_common, memo)
                 status = "written" if report.passed else "held"
                 out[i] = NoteResult(note_id, status, synthetic, report, plan_.n_phi, plan_.n_words,
                                     plan_.n_masked, attempt + 1, surrogates=tuple(placed))

@@ -115,21 +115,53 @@ def _trigrams(words: list[str], is_common, keep_all: bool = False) -> list[tuple
 
 
 def longest_verbatim_run(original: str, synthetic: str) -> int:
-    """Longest run of consecutive words the output shares with the original."""
+    """Longest run of consecutive words the output shares with the original.
+
+    Binary search on the run length with rolling hashes of word ids: O((n+m) log n),
+    so a long note costs milliseconds, not the minutes of a quadratic table.
+    """
     a = re.findall(r"\w+", original.lower())
     b = re.findall(r"\w+", synthetic.lower())
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for i in range(1, len(a) + 1):
-        cur = [0] * (len(b) + 1)
-        ai = a[i - 1]
-        for j in range(1, len(b) + 1):
-            if ai == b[j - 1]:
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best = cur[j]
-        prev = cur
-    return best
+    if not a or not b:
+        return 0
+    vocab: dict[str, int] = {}
+    ia = [vocab.setdefault(w, len(vocab) + 1) for w in a]
+    ib = [vocab.setdefault(w, len(vocab) + 1) for w in b]
+
+    def shared(k: int) -> bool:
+        return bool(_kgram_hashes(ia, k) & _kgram_hashes(ib, k))
+
+    lo, hi = 0, min(len(ia), len(ib))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if shared(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+_MOD = (1 << 61) - 1
+_BASE = 1_000_003
+
+
+def _kgram_hashes(ids: list[int], k: int) -> set[tuple[int, int]]:
+    """Two independent rolling hashes per k-gram (collisions are negligible)."""
+    if k > len(ids):
+        return set()
+    out = set()
+    h1 = h2 = 0
+    p1 = pow(_BASE, k, _MOD)
+    p2 = pow(131, k, _MOD)
+    for i, x in enumerate(ids):
+        h1 = (h1 * _BASE + x) % _MOD
+        h2 = (h2 * 131 + x) % _MOD
+        if i >= k:
+            h1 = (h1 - ids[i - k] * p1) % _MOD
+            h2 = (h2 - ids[i - k] * p2) % _MOD
+        if i >= k - 1:
+            out.add((h1, h2))
+    return out
 
 
 def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
@@ -138,7 +170,7 @@ def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
     leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
     if settings.check_overlap:
         overlap = distinctive_overlap(original, synthetic, phi, is_common)
-        run = longest_verbatim_run(original, synthetic) if len(original) < 200_000 else 0
+        run = longest_verbatim_run(original, synthetic)
     else:
         overlap, run = 0.0, 0
     reasons = []

@@ -40,7 +40,7 @@ class RunOptions:
     overwrite: bool = False
     manifest: str | None = None
     progress: bool = True
-    max_note_bytes: int = 8_000_000
+    max_note_bytes: int = 1_000_000
     workers: int = 1
 
 
@@ -140,13 +140,22 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
             bar.update(1)
             bar.set_postfix({k: v for k, v in summary.counts.items()}, refresh=False)
 
+    pool = _start_pool(opts.workers, config) if opts.workers > 1 else None
+    wave_size = max(1, config.batch_size) * (opts.workers * 2 if pool else 1)
+
     def flush_batch() -> None:
         nonlocal batch
         if not batch:
             return
-        results = synth.synthesize_batch([(n.id, n.text) for n in batch])
-        for note, res in zip(batch, results):
-            _finish(note, res, sink, record, fingerprint, config)
+        chunks = [batch[k:k + config.batch_size] for k in range(0, len(batch), max(1, config.batch_size))]
+        payload = [[(n.id, n.text) for n in chunk] for chunk in chunks]
+        if pool is not None:
+            done = pool.map(_work, payload, chunksize=1)
+        else:
+            done = [synth.synthesize_batch(p) for p in payload]
+        for chunk, results in zip(chunks, done):
+            for note, res in zip(chunk, results):
+                _finish(note, res, sink, record, fingerprint, config)
         batch = []
 
     with _Interrupt() as interrupt:
@@ -172,7 +181,7 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
                     summary.counts["skipped"] += 1
                     continue
                 batch.append(item)
-                if len(batch) >= max(1, config.batch_size):
+                if len(batch) >= wave_size:
                     flush_batch()
                 if bar is None and opts.progress and time.monotonic() - last_log > 30:
                     done = sum(summary.counts.values())
@@ -193,6 +202,8 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
+            if pool is not None:
+                pool.terminate()
             if bar is not None:
                 bar.close()
             try:
@@ -202,6 +213,34 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
                 summary.fatal = summary.fatal or f"could not finish writing outputs ({exc.strerror})"
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+# ---------------------------------------------------------------- worker processes
+_WORKER: Synthesizer | None = None
+
+
+def _init_worker(config: SynthConfig, threads: int) -> None:
+    """Each worker loads the detector and model once; SIGINT is left to the parent."""
+    global _WORKER
+    import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+    _WORKER = Synthesizer(config)
+    _WORKER.detector, _WORKER.infiller  # noqa: B018 - load now, not on the first batch
+
+
+def _work(notes: list[tuple[str, str]]) -> list[NoteResult]:
+    return _WORKER.synthesize_batch(notes)
+
+
+def _start_pool(workers: int, config: SynthConfig):
+    import multiprocessing
+    import os
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP start-up can deadlock
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(config, threads))
 
 
 def _finish(note: Note, res: NoteResult, sink, record, fingerprint: str, config: SynthConfig) -> None:

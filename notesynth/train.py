@@ -392,6 +392,9 @@ def train(cfg: TrainConfig) -> dict:
     })
     log.info("held-out: top-1 %.3f, pseudo-perplexity %.2f", metrics["top1"], metrics["pseudo_perplexity"])
     save_model_folder(model, tokenizer, cfg, metrics, per_source)
+    from notesynth.memorization import MemorizationIndex
+
+    MemorizationIndex.build(train_docs).save(cfg.out)  # for the re-identification checker
     return metrics
 
 

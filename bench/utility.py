@@ -1,0 +1,282 @@
+"""Downstream utility: does a NER model trained on synthetic text do as well as one trained on real text?
+
+On the NCBI Disease corpus (../shared/data/ner/ncbi_disease/, CoNLL/BIO), the training
+split is synthesized with notesynth's masking and infilling while the gold disease
+spans are protected from masking and carried through to the synthetic text.  The same
+spaCy NER model (bench/ner_config.cfg: tok2vec + ner, CPU, seed 0) is trained on
+(a) the real training split, (b) the synthetic one, (c) both, each selected on the real
+devel split, and all three are evaluated on the real test split (entity P/R/F1).
+
+The synthesis mirrors notesynth.pipeline without its privacy check: PHI detection
+(PHI spans overlapping a disease mention are dropped: the gold annotation wins),
+medical.protect + the disease spans as protected spans, masking.plan, Infiller, render.
+
+    .venv/bin/python bench/utility.py [--limit N] [--max-steps N] [--model PATH] [--mask-ratio 0.3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, SHARED
+
+from notesynth import medical
+from notesynth.config import SynthConfig
+from notesynth.infill import FillJob, Infiller, InfillSettings
+from notesynth.masking import MaskPlan, plan as make_plan, render
+from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.pipeline import note_seed
+from notesynth.spans import Span
+
+DATA = SHARED / "ner" / "ncbi_disease"
+CONFIG = ROOT / "bench" / "ner_config.cfg"
+LABEL = "Disease"
+
+
+# ---------------------------------------------------------------- data
+
+def read_conll(path: Path, limit: int | None = None) -> list[list[tuple[str, str]]]:
+    """Sentences of (token, BIO tag); blank lines separate sentences."""
+    sentences, current = [], []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if current:
+                    sentences.append(current)
+                    current = []
+                    if limit and len(sentences) >= limit:
+                        return sentences
+                continue
+            token, tag = line.split("\t")
+            current.append((token, tag))
+    if current and not (limit and len(sentences) >= limit):
+        sentences.append(current)
+    return sentences
+
+
+def to_documents(sentences, per_doc: int) -> list[tuple[str, list[Span]]]:
+    """Groups of ``per_doc`` sentences -> (text, disease spans); tokens joined by spaces, sentences by newlines."""
+    docs = []
+    for d in range(0, len(sentences), per_doc):
+        parts: list[str] = []
+        spans: list[Span] = []
+        pos = 0
+        for s, sent in enumerate(sentences[d:d + per_doc]):
+            if s:
+                parts.append("\n")
+                pos += 1
+            start = None
+            end = 0
+            for t, (token, tag) in enumerate(sent):
+                if t:
+                    parts.append(" ")
+                    pos += 1
+                if start is not None and not tag.startswith("I-"):
+                    spans.append(Span(start, end, LABEL))
+                    start = None
+                if tag.startswith("B-") or (tag.startswith("I-") and start is None):
+                    start = pos
+                parts.append(token)
+                pos += len(token)
+                end = pos
+            if start is not None:
+                spans.append(Span(start, end, LABEL))
+        docs.append(("".join(parts), spans))
+    return docs
+
+
+# ---------------------------------------------------------------- synthesis
+
+def remap(plan_: MaskPlan, fills: dict[int, str], spans: list[Span]) -> list[Span] | None:
+    """Offsets of ``spans`` (each inside one kept segment) in the rendered output; None if one is not."""
+    out_start: list[int] = []
+    pos = 0
+    for i, seg in enumerate(plan_.segments):
+        out_start.append(pos)
+        pos += len(fills.get(i, seg.text) if seg.kind == "mask" else seg.text)
+    moved = []
+    for span in spans:
+        home = [i for i, seg in enumerate(plan_.segments)
+                if seg.kind == "keep" and seg.source_start <= span.start and span.end <= seg.source_end]
+        if not home:
+            return None
+        seg = plan_.segments[home[0]]
+        start = out_start[home[0]] + span.start - seg.source_start
+        moved.append(Span(start, start + span.end - span.start, span.label))
+    return moved
+
+
+def synthesize(docs, args) -> tuple[list[tuple[str, list[Span]]], dict]:
+    cfg = SynthConfig(model=args.model or "", seed=args.seed, mask_ratio=args.mask_ratio, passes=args.passes,
+                      strategy=args.strategy, device=args.device)
+    infiller = Infiller(cfg.resolved_model(), cfg.device, InfillSettings(
+        passes=cfg.passes, strategy=cfg.strategy, temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
+        window=cfg.window, batch_size=cfg.batch_size, max_pieces_per_word=cfg.max_pieces_per_word))
+    detector = None
+    if not args.no_phi:
+        from notesynth.pipeline import shared_detector
+        detector = shared_detector(None)
+    stats = {"docs": len(docs), "words": 0, "masked": 0, "phi": 0, "phi_dropped": 0, "spans": 0, "spans_lost": 0}
+    out: list[tuple[str, list[Span]]] = []
+    t0 = time.perf_counter()
+    for b in range(0, len(docs), args.synth_batch):
+        batch = docs[b:b + args.synth_batch]
+        plans, seeds = [], []
+        for n, (text, spans) in enumerate(batch):
+            phi = detector.detect(text) if detector else []
+            kept_phi = [p for p in phi if not any(p.overlaps(s) for s in spans)]
+            stats["phi"] += len(kept_phi)
+            stats["phi_dropped"] += len(phi) - len(kept_phi)
+            seed = note_seed(cfg.seed, f"train-{b + n}", 0)
+            plans.append(make_plan(text, kept_phi, medical.protect(text) + spans, cfg.mask_ratio,
+                                   random.Random(seed), SurrogateMaker(seed)))
+            seeds.append(seed)
+        fills = infiller.fill([FillJob(p, s) for p, s in zip(plans, seeds)])
+        for (text, spans), plan_, fill in zip(batch, plans, fills):
+            synthetic, _ = render(plan_, fill)
+            moved = remap(plan_, fill, spans)
+            stats["words"] += plan_.n_words
+            stats["masked"] += plan_.n_masked
+            stats["spans"] += len(spans)
+            if moved is None or any(synthetic[m.start:m.end] != text[s.start:s.end] for m, s in zip(moved, spans)):
+                stats["spans_lost"] += len(spans)   # keep the real document rather than a mislabelled one
+                out.append((text, spans))
+                continue
+            out.append((synthetic, moved))
+        print(f"  synthesized {min(b + args.synth_batch, len(docs))}/{len(docs)} documents "
+              f"({time.perf_counter() - t0:.0f}s)", flush=True)
+    stats["seconds"] = round(time.perf_counter() - t0, 1)
+    return out, stats
+
+
+# ---------------------------------------------------------------- spaCy
+
+def write_docbin(docs: list[tuple[str, list[Span]]], path: Path) -> dict:
+    import spacy
+    from spacy.tokens import DocBin
+
+    nlp = spacy.blank("en")
+    db = DocBin()
+    misaligned = 0
+    for text, spans in docs:
+        doc = nlp.make_doc(text)
+        ents = []
+        for s in spans:
+            span = doc.char_span(s.start, s.end, label=s.label, alignment_mode="strict") or \
+                doc.char_span(s.start, s.end, label=s.label, alignment_mode="expand")
+            if span is None:
+                misaligned += 1
+                continue
+            ents.append(span)
+        doc.ents = spacy.util.filter_spans(ents)
+        db.add(doc)
+    db.to_disk(path)
+    return {"docs": len(docs), "misaligned_spans": misaligned}
+
+
+def train_ner(name: str, train: Path, dev: Path, out: Path, max_steps: int | None) -> Path:
+    cmd = [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(out),
+           "--paths.train", str(train), "--paths.dev", str(dev)]
+    if max_steps:
+        cmd += ["--training.max_steps", str(max_steps)]
+        eval_every = max(1, min(250, max_steps // 4))
+        cmd += ["--training.eval_frequency", str(eval_every)]
+    t0 = time.perf_counter()
+    with open(out.parent / f"train_{name}.log", "w") as log:
+        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+    print(f"  trained ({name}) in {time.perf_counter() - t0:.0f}s", flush=True)
+    best = out / "model-best"
+    return best if best.exists() else out / "model-last"
+
+
+def evaluate_ner(model: Path, test: Path) -> dict:
+    import spacy
+    from spacy.tokens import DocBin
+    from spacy.training import Example
+
+    nlp = spacy.load(model)
+    gold = list(DocBin().from_disk(test).get_docs(nlp.vocab))
+    scores = nlp.evaluate([Example(nlp.make_doc(doc.text), doc) for doc in gold])
+    return {"precision": scores["ents_p"], "recall": scores["ents_r"], "f1": scores["ents_f"]}
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--limit", type=int, default=None, help="Training sentences to use (default: all).")
+    ap.add_argument("--eval-limit", type=int, default=None, help="Devel/test sentences to use (default: all).")
+    ap.add_argument("--max-steps", type=int, default=None, help="spaCy training steps (default: the config's 1500).")
+    ap.add_argument("--doc-sentences", type=int, default=5, help="Consecutive sentences per synthesized document.")
+    ap.add_argument("--model", default="", help="Masked LM for infilling (default: the shipped model).")
+    ap.add_argument("--mask-ratio", type=float, default=0.3)
+    ap.add_argument("--strategy", default="confidence")
+    ap.add_argument("--passes", type=int, default=4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--synth-batch", type=int, default=32, help="Documents per infilling call.")
+    ap.add_argument("--no-phi", action="store_true", help="Skip PHI detection (no surrogates).")
+    ap.add_argument("--out", default=None, help="Working folder (default: a temporary folder, removed at the end).")
+    ap.add_argument("--json", default=None, help="Also write the figures to this JSON file.")
+    args = ap.parse_args()
+
+    data = Path(args.data)
+    work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="notesynth-utility-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        train_sents = read_conll(data / "train.tsv", args.limit)
+        dev_sents = read_conll(data / "devel.tsv", args.eval_limit)
+        test_sents = read_conll(data / "test.tsv", args.eval_limit)
+        real = to_documents(train_sents, args.doc_sentences)
+        print(f"train: {len(train_sents)} sentences in {len(real)} documents, "
+              f"{sum(len(s) for _, s in real)} disease mentions; devel {len(dev_sents)}, test {len(test_sents)} sentences",
+              flush=True)
+        print("synthesizing the training split ...", flush=True)
+        synthetic, stats = synthesize(real, args)
+        changed = sum(a[0] != b[0] for a, b in zip(real, synthetic))
+        print(f"  words {stats['words']}, masked {stats['masked']} ({stats['masked'] / max(1, stats['words']):.1%}), "
+              f"PHI spans replaced {stats['phi']} (dropped as overlapping a mention: {stats['phi_dropped']}), "
+              f"mentions carried {stats['spans'] - stats['spans_lost']}/{stats['spans']}, documents changed {changed}/{len(real)}",
+              flush=True)
+        sets = {"real": real, "synthetic": synthetic, "both": real + synthetic}
+        paths = {}
+        for name, docs in sets.items():
+            paths[name] = work / f"{name}.spacy"
+            info = write_docbin(docs, paths[name])
+            if info["misaligned_spans"]:
+                print(f"  {name}: {info['misaligned_spans']} span(s) not on token boundaries, dropped")
+        write_docbin(to_documents(dev_sents, 1), work / "dev.spacy")
+        write_docbin(to_documents(test_sents, 1), work / "test.spacy")
+
+        results = {}
+        for name in sets:
+            print(f"training NER on {name} ...", flush=True)
+            model = train_ner(name, paths[name], work / "dev.spacy", work / f"ner_{name}", args.max_steps)
+            results[name] = evaluate_ner(model, work / "test.spacy")
+        print()
+        print(f"NER ({LABEL}) on the real test split ({len(test_sents)} sentences); "
+              f"synthesis: mask ratio {args.mask_ratio}, strategy {args.strategy}, model "
+              f"{SynthConfig(model=args.model).resolved_model()}; spaCy max_steps {args.max_steps or 'config (1500)'}")
+        print(f"{'train set':<12} {'precision':>9} {'recall':>9} {'F1':>9}")
+        for name, r in results.items():
+            print(f"{name:<12} {r['precision']:>9.4f} {r['recall']:>9.4f} {r['f1']:>9.4f}")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"results": results, "synthesis": stats, "args": vars(args)}, indent=2))
+    finally:
+        if not args.out:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    main()
