@@ -72,6 +72,7 @@ def synth(
     manifest: Optional[str] = typer.Option(None, help="Manifest path (default: manifest.jsonl beside the outputs)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo every note, even those a previous run finished."),
     max_note_bytes: int = typer.Option(1_000_000, help="Larger notes are reported as errors."),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help='Labelled spans to keep, JSONL rows {"id", "spans": [{"start","end","label"}]}: never masked, re-offset in the output (JSONL output gets a "spans" field).'),
     workers: int = typer.Option(1, "--workers", "-j", help="Worker processes on CPU (the model is loaded once per worker). Output does not depend on it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary line."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging (never note text)."),
@@ -90,12 +91,36 @@ def synth(
     cfg = _load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device,
                        batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
                        top_k=top_k, top_p=top_p, max_risk=max_risk, retries=retries, on_fail=on_fail)
+    spans = _load_annotations(annotations, output, output_format) if annotations else None
     _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
-         overwrite, max_note_bytes, quiet, load_model=True, workers=workers)
+         overwrite, max_note_bytes, quiet, load_model=True, workers=workers, annotations=spans)
+
+
+def _load_annotations(path: Path, output: str, output_format: Optional[str]) -> dict:
+    import json as _json
+
+    from notesynth.spans import Span
+
+    if not (output.endswith(".jsonl") or output_format == "jsonl" or (output == "-" and output_format != "txt")):
+        typer.echo("notesynth: --annotations needs a JSONL output (the spans go in each row)", err=True)
+        raise typer.Exit(2)
+    spans: dict = {}
+    n = 0
+    try:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = _json.loads(line)
+            spans[str(row["id"])] = [Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in row["spans"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"notesynth: annotations file {path}: unreadable at line {n} "
+                   f"({type(exc).__name__}); expected JSONL rows {{\"id\", \"spans\": [{{\"start\",\"end\",\"label\"}}]}}", err=True)
+        raise typer.Exit(2)
+    return spans
 
 
 def _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
-         overwrite, max_note_bytes, quiet, load_model: bool, workers: int = 1) -> None:
+         overwrite, max_note_bytes, quiet, load_model: bool, workers: int = 1, annotations=None) -> None:
     from notesynth.infill import ModelLoadError
     from notesynth.pipeline import Synthesizer
     from notesynth.runner import EXIT_SETUP, RunOptions, run
@@ -113,7 +138,7 @@ def _run(cfg, input, output, format, output_format, id_field, text_field, keep_f
     opts = RunOptions(input=input, output=output, in_format=format, out_format=output_format,
                       id_field=id_field, text_field=text_field, keep_fields=tuple(keep_field),
                       overwrite=overwrite, manifest=manifest, progress=not quiet, max_note_bytes=max_note_bytes,
-                      workers=workers)
+                      workers=workers, annotations=annotations)
     summary = run(opts, cfg, synthesizer)
     if summary.fatal:
         typer.echo(f"notesynth: {summary.fatal}", err=True)

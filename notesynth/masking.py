@@ -118,3 +118,34 @@ def render(plan_: MaskPlan, fills: dict[int, str]) -> tuple[str, list[Span]]:
         out.append(piece)
         pos += len(piece)
     return "".join(out), placed
+
+
+def remap_spans(plan_: MaskPlan, fills: dict[int, str], spans: list[Span]) -> list[Span | None]:
+    """Where each source span lands in the output; None when it touches PHI or a filled word.
+
+    Annotated spans are protected from masking, so they sit in kept text; a span that
+    overlaps a PHI surrogate cannot be carried (PHI is always replaced).
+    """
+    starts: list[tuple[int, int, int, str]] = []  # (source_start, source_end, out_start, kind)
+    pos = 0
+    for i, seg in enumerate(plan_.segments):
+        piece = fills.get(i, seg.text) if seg.kind == "mask" else seg.text
+        starts.append((seg.source_start, seg.source_end, pos, seg.kind))
+        pos += len(piece)
+
+    def locate(offset: int, is_end: bool):
+        for s_start, s_end, o_start, kind in starts:
+            inside = s_start <= offset < s_end or (is_end and s_start < offset <= s_end)
+            if inside:
+                return (o_start + offset - s_start) if kind == "keep" else None
+        return None
+
+    out: list[Span | None] = []
+    for span in spans:
+        touched = [k for (a, b, _, k) in starts if a < span.end and span.start < b]
+        if any(k != "keep" for k in touched):
+            out.append(None)
+            continue
+        a, b = locate(span.start, False), locate(span.end, True)
+        out.append(Span(a, b, span.label, span.score) if a is not None and b is not None else None)
+    return out

@@ -17,7 +17,7 @@ from functools import lru_cache
 from notesynth import medical
 from notesynth.config import SynthConfig
 from notesynth.infill import FillJob, Infiller, InfillSettings
-from notesynth.masking import MaskPlan, plan as make_plan, render
+from notesynth.masking import MaskPlan, plan as make_plan, remap_spans, render
 from notesynth.phi.surrogates import SurrogateMaker
 from notesynth.reid import RiskReport, RiskSettings, residual_spans, score
 from notesynth.spans import Span
@@ -38,6 +38,8 @@ class NoteResult:
     seconds: float = 0.0
     error: str | None = None    # never contains note text
     surrogates: tuple[Span, ...] = ()
+    annotations: tuple[Span, ...] | None = None  # remapped input annotations (label-preserving mode)
+    annotations_dropped: int = 0                 # annotations that overlapped PHI and could not be carried
 
     def manifest_row(self) -> dict:
         row = {"id": self.id, "status": self.status, "phi_spans": self.n_phi, "words": self.n_words,
@@ -46,6 +48,9 @@ class NoteResult:
             row["risk"] = self.report.to_dict()
         if self.error:
             row["error"] = self.error
+        if self.annotations is not None:
+            row["annotations_carried"] = len(self.annotations)
+            row["annotations_dropped"] = self.annotations_dropped
         return row
 
 
@@ -69,6 +74,7 @@ class Synthesizer:
         self.config = (config or SynthConfig()).validate()
         self._detector = detector
         self._infiller = infiller
+        self._annotations: dict[str, list[Span]] = {}
 
     @property
     def detector(self):
@@ -107,8 +113,14 @@ class Synthesizer:
     def synthesize(self, text: str, note_id: str = "note") -> NoteResult:
         return self.synthesize_batch([(note_id, text)])[0]
 
-    def synthesize_batch(self, notes: list[tuple[str, str]]) -> list[NoteResult]:
-        """Synthesize many notes; a failure in one note never affects another."""
+    def synthesize_batch(self, notes: list[tuple[str, str]],
+                         annotations: dict[str, list[Span]] | None = None) -> list[NoteResult]:
+        """Synthesize many notes; a failure in one note never affects another.
+
+        ``annotations`` (by note id) are labelled spans to carry through: they are never
+        masked, and each result gives their offsets in the synthetic text.
+        """
+        self._annotations = annotations or {}
         if not notes:
             return []
         started = time.perf_counter()
@@ -154,7 +166,8 @@ class Synthesizer:
             try:
                 seed = note_seed(cfg.seed, note_id, attempt)
                 rng = random.Random(seed)
-                plans[i] = make_plan(text, phi[i], medical.protect(text), ratio, rng, SurrogateMaker(seed))
+                keep = medical.protect(text) + list(self._annotations.get(note_id, ()))
+                plans[i] = make_plan(text, phi[i], keep, ratio, rng, SurrogateMaker(seed))
                 seeds[i] = seed
             except Exception as exc:
                 out[i] = _error(note_id, "masking", exc)
@@ -171,8 +184,14 @@ class Synthesizer:
                 memo = self.memorization_index.nearest(synthetic) if self.memorization_index is not None else None
                 report = score(text, synthetic, phi[i], residual, self.risk_settings(), self._is_common, memo)
                 status = "written" if report.passed else "held"
+                carried, dropped = None, 0
+                if note_id in self._annotations:
+                    mapped = remap_spans(plan_, fills[i], list(self._annotations[note_id]))
+                    carried = tuple(m for m in mapped if m is not None)
+                    dropped = len(mapped) - len(carried)
                 out[i] = NoteResult(note_id, status, synthetic, report, plan_.n_phi, plan_.n_words,
-                                    plan_.n_masked, attempt + 1, surrogates=tuple(placed))
+                                    plan_.n_masked, attempt + 1, surrogates=tuple(placed),
+                                    annotations=carried, annotations_dropped=dropped)
                 if not report.passed:
                     log.info("note %s attempt %d failed the privacy check: %s", note_id, attempt + 1,
                              "; ".join(report.reasons))

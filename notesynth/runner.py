@@ -42,6 +42,7 @@ class RunOptions:
     progress: bool = True
     max_note_bytes: int = 1_000_000
     workers: int = 1
+    annotations: dict | None = None  # note id -> [Span] carried through synthesis (JSONL output)
 
 
 @dataclass
@@ -148,11 +149,13 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
         if not batch:
             return
         chunks = [batch[k:k + config.batch_size] for k in range(0, len(batch), max(1, config.batch_size))]
-        payload = [[(n.id, n.text) for n in chunk] for chunk in chunks]
+        ann = opts.annotations or {}
+        payload = [([(n.id, n.text) for n in chunk], {n.id: ann[n.id] for n in chunk if n.id in ann})
+                   for chunk in chunks]
         if pool is not None:
             done = pool.map(_work, payload, chunksize=1)
         else:
-            done = [synth.synthesize_batch(p) for p in payload]
+            done = [synth.synthesize_batch(p, a) for p, a in payload]
         for chunk, results in zip(chunks, done):
             for note, res in zip(chunk, results):
                 _finish(note, res, sink, record, fingerprint, config)
@@ -230,8 +233,9 @@ def _init_worker(config: SynthConfig, threads: int) -> None:
     _WORKER.detector, _WORKER.infiller  # noqa: B018 - load now, not on the first batch
 
 
-def _work(notes: list[tuple[str, str]]) -> list[NoteResult]:
-    return _WORKER.synthesize_batch(notes)
+def _work(job) -> list[NoteResult]:
+    notes, annotations = job
+    return _WORKER.synthesize_batch(notes, annotations)
 
 
 def _start_pool(workers: int, config: SynthConfig):
@@ -247,7 +251,10 @@ def _finish(note: Note, res: NoteResult, sink, record, fingerprint: str, config:
     row = res.manifest_row()
     row.update({"source": note.source, "input_hash": text_hash(note.text), "settings": fingerprint})
     if res.status == "written":
-        sink.write(Output(note.id, res.text, note.keep, note.rel_path))
+        keep = dict(note.keep)
+        if res.annotations is not None:
+            keep["spans"] = [{"start": a.start, "end": a.end, "label": a.label} for a in res.annotations]
+        sink.write(Output(note.id, res.text, keep, note.rel_path))
         row["output"] = str(getattr(sink, "target", lambda *a: "-")(note.id, note.rel_path)) \
             if hasattr(sink, "target") else None
     else:

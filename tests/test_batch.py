@@ -141,14 +141,14 @@ PHI_STRINGS = ["Bartholomew", "Wigglesworth", "8842193", "03/14/2021", "Ignatius
 def test_no_phi_in_anything_but_synthetic_texts(tiny_model, tmp_path):
     notes = tmp_path / "notes"
     notes.mkdir()
-    for i in range(4):
-        (notes / f"n{i}.txt").write_text(PHI_NOTE.replace("Framingham", f"Framingham{i}" if i == 3 else "Framingham"))
+    for i in range(2):
+        (notes / f"n{i}.txt").write_text(PHI_NOTE)
     (notes / "bad.txt").write_bytes(PHI_NOTE.encode("utf-8") + b"\x00\x00binary")
-    (notes / "huge.txt").write_text(PHI_NOTE * 40)
+    (notes / "huge.txt").write_text(PHI_NOTE * 12)
     runs = [
         ("ok", ["--max-risk", "1.0"]),
-        ("held", ["--max-risk", "0.0", "--retries", "1"]),
-        ("err", ["--max-note-bytes", "5000", "--on-fail", "error"]),
+        ("held", ["--max-risk", "0.0", "--retries", "0"]),
+        ("err", ["--max-note-bytes", "2000", "--on-fail", "error"]),
     ]
     collected = []
     for name, extra in runs:

@@ -1,0 +1,113 @@
+"""Privacy of the synthesizer with default settings, on notes with known (gold) PHI.
+
+Prints
+- PHI survival rate: share of gold HIPAA PHI spans whose text appears in the synthetic
+  note (case-insensitive, word-bounded), over written notes (held-back notes are never
+  written, so they leak nothing);
+- share of notes held back, mean risk score, attempts;
+- checker sensitivity: a gold PHI string of the original planted back into N written
+  outputs must be caught (and the same outputs without a plant: false alarms).
+    .venv/bin/python bench/privacy.py [--limit N] [--plants 500]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import time
+from collections import Counter
+
+from _common import SHARED, load_jsonl, peak_rss_mb
+
+from notesynth import SynthConfig, Synthesizer
+from notesynth.pipeline import _is_single_piece
+from notesynth.reid import residual_spans, score
+from notesynth.spans import INSTITUTION_LABELS
+
+
+def survives(value: str, text: str) -> bool:
+    value = value.strip()
+    return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default=str(SHARED / "phi" / "physionet_nursing_dev.jsonl"))
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--plants", type=int, default=500)
+    ap.add_argument("--model", default="")
+    ap.add_argument("--batch-size", type=int, default=8)
+    args = ap.parse_args()
+
+    rows = load_jsonl(args.data, args.limit or None)
+    synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size))
+    t0 = time.perf_counter()
+    results = []
+    for i in range(0, len(rows), args.batch_size):
+        batch = rows[i:i + args.batch_size]
+        results += synth.synthesize_batch([(r["id"], r["text"]) for r in batch])
+    elapsed = time.perf_counter() - t0
+
+    status = Counter(r.status for r in results)
+    gold_total = gold_survived = 0
+    by_label: Counter = Counter()
+    by_label_total: Counter = Counter()
+    risks, attempts = [], Counter()
+    for row, res in zip(rows, results):
+        if res.report is not None:
+            risks.append(res.report.risk)
+        attempts[res.attempts] += 1
+        if res.status != "written":
+            continue
+        for span in row["spans"]:
+            if span["label"] in INSTITUTION_LABELS:
+                continue
+            gold_total += 1
+            by_label_total[span["label"]] += 1
+            if survives(span["text"], res.text):
+                gold_survived += 1
+                by_label[span["label"]] += 1
+
+    print(f"notes: {len(rows)} in {elapsed:.0f}s ({len(rows) / elapsed:.2f} notes/s); statuses {dict(status)}")
+    print(f"held back: {status['held'] / len(rows):.4f}   errors: {status['error']}")
+    print(f"mean risk score: {sum(risks) / max(1, len(risks)):.4f}   attempts: {dict(sorted(attempts.items()))}")
+    print(f"PHI survival rate (gold HIPAA spans in written notes): {gold_survived / max(1, gold_total):.4f} "
+          f"({gold_survived}/{gold_total})")
+    for label in sorted(by_label_total):
+        print(f"    {label:<28} {by_label[label]}/{by_label_total[label]}")
+
+    # checker sensitivity: plant a gold PHI string of the original into written outputs
+    rng = random.Random(0)
+    written = [(row, res) for row, res in zip(rows, results)
+               if res.status == "written" and any(s["label"] not in INSTITUTION_LABELS for s in row["spans"])]
+    rng.shuffle(written)
+    written = written[: args.plants]
+    settings = synth.risk_settings()
+    caught = alarms = caught_detected = n_detected = 0
+    for row, res in written:
+        text = row["text"]
+        phi = synth.detector.detect(text)
+        span = rng.choice([s for s in row["spans"] if s["label"] not in INSTITUTION_LABELS])
+        words = [m.end() for m in re.finditer(r"\s", res.text)] or [len(res.text)]
+        cut = rng.choice(words)
+        planted = res.text[:cut] + span["text"] + " " + res.text[cut:]
+        found = synth.detector.detect(planted)
+        placed_ok = residual_spans(found, list(res.surrogates))
+        rep = score(text, planted, phi, placed_ok, settings, lambda w: _is_single_piece(synth.infiller.tokenizer, w))
+        hit = not rep.passed
+        caught += hit
+        detected = any(p.start < span["end"] and span["start"] < p.end for p in phi)
+        n_detected += detected
+        caught_detected += hit and detected
+        clean = score(text, res.text, phi, residual_spans(synth.detector.detect(res.text), list(res.surrogates)),
+                      settings, lambda w: _is_single_piece(synth.infiller.tokenizer, w))
+        alarms += not clean.passed
+    n = max(1, len(written))
+    print(f"checker sensitivity: caught {caught}/{len(written)} planted leaks ({caught / n:.4f}); "
+          f"of plants whose span the detector had found in the original: {caught_detected}/{n_detected}")
+    print(f"false alarms on the same outputs without a plant: {alarms}/{len(written)}")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
