@@ -13,7 +13,15 @@ _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 __version__ = "0.1.0"
 
-from notesynth.config import SynthConfig  # noqa: E402
-from notesynth.pipeline import NoteResult, Synthesizer  # noqa: E402
-
 __all__ = ["Synthesizer", "SynthConfig", "NoteResult", "__version__"]
+
+
+def __getattr__(name: str):
+    """Import the heavy parts (torch, presidio) on first use, so `notesynth --help` is quick."""
+    if name == "SynthConfig":
+        from notesynth.config import SynthConfig
+        return SynthConfig
+    if name in ("Synthesizer", "NoteResult"):
+        from notesynth import pipeline
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'notesynth' has no attribute {name!r}")

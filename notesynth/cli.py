@@ -60,6 +60,7 @@ def synth(
     temperature: Optional[float] = typer.Option(None, help="Sampling temperature. Default 1.0."),
     top_k: Optional[int] = typer.Option(None, help="Sample among the k most likely word-pieces (0: off). Default 40."),
     top_p: Optional[float] = typer.Option(None, help="Nucleus sampling mass. Default 0.95."),
+    max_pieces_per_word: Optional[int] = typer.Option(None, help="Word-pieces the model may write per masked word (up to the original's count). Default 1: a whole in-vocabulary word, which avoids half-words and rare (identifying) tokens."),
     max_risk: Optional[float] = typer.Option(None, help="Notes with a higher re-identification risk are retried, then held back. Default 0.5."),
     retries: Optional[int] = typer.Option(None, help="Re-syntheses (new seed, higher mask ratio) before a note is held back. Default 2."),
     on_fail: Optional[str] = typer.Option(None, help="hold (record and go on) or error (count as an error). Default hold."),
@@ -90,7 +91,7 @@ def synth(
         raise typer.Exit(2)
     cfg = _load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device,
                        batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
-                       top_k=top_k, top_p=top_p, max_risk=max_risk, retries=retries, on_fail=on_fail)
+                       top_k=top_k, top_p=top_p, max_pieces_per_word=max_pieces_per_word, max_risk=max_risk, retries=retries, on_fail=on_fail)
     spans = _load_annotations(annotations, output, output_format) if annotations else None
     _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
          overwrite, max_note_bytes, quiet, load_model=True, workers=workers, annotations=spans)

@@ -40,7 +40,7 @@ class SynthConfig:
     top_k: int = 40
     top_p: float = 0.95
     window: int = 256               # tokens per model window (long notes use overlapping windows)
-    max_pieces_per_word: int = 4
+    max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
     phi_threshold: float | None = None  # detector score threshold (None: the detector's benchmarked default)
     max_risk: float = 0.5           # notes scoring above are re-synthesized or held back
     retries: int = 2

@@ -41,7 +41,7 @@ class InfillSettings:
     top_p: float = 0.95
     window: int = 256
     batch_size: int = 8
-    max_pieces_per_word: int = 4
+    max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def test_config_file_and_bad_values(tiny_model, tmp_path):
     res = runner.invoke(app, ["synth", str(NOTES), str(tmp_path / "o"), "--mask-ratio", "1.5"])
     assert res.exit_code == 2 and "mask_ratio" in res.output
     good = tmp_path / "good.toml"
-    good.write_text(f'[notesynth]\nmodel = "{tiny_model}"\nmask_ratio = 0.0\nseed = 2\n')
+    good.write_text(f'[notesynth]\nmodel = "{tiny_model}"\nmask_ratio = 0.0\nseed = 2\nmax_risk = 1.0\n')
     res = runner.invoke(app, ["synth", str(NOTES / "pn-018-027.txt"), str(tmp_path / "one.txt"), "--config", str(good), "-q"])
     assert res.exit_code in (0, 1)
     row = _manifest(tmp_path / "one.txt.manifest.jsonl")[0]

@@ -79,3 +79,13 @@ def test_missing_model_is_a_clear_error(tmp_path):
     (tmp_path / "broken" / "config.json").write_text("{not json")
     with pytest.raises(ModelLoadError, match="could not load"):
         Infiller(str(tmp_path / "broken"))
+
+
+def test_multi_piece_words_are_filled_as_whole_words(tiny_model):
+    inf = Infiller(str(tiny_model), "cpu", InfillSettings(passes=2, max_pieces_per_word=4))
+    text = "The extraordinarily uncooperative gentleman was transported downstairs yesterday afternoon."
+    job = _job(text, 2, ratio=1.0)
+    state = inf._encode(job)
+    assert any(len(slot.positions) > 1 for slot in state.slots)  # long words get several pieces
+    fills = inf.fill([job])[0]
+    assert all(w.isalpha() and "#" not in w for w in fills.values())
