@@ -81,9 +81,25 @@ class SynthConfig:
         """Hash of the settings that change the output (for resume)."""
         data = dataclasses.asdict(self)
         data["model"] = self.resolved_model()
+        data["model_files"] = _model_identity(data["model"])
         data.pop("device")
         data.pop("batch_size")
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _model_identity(model: str) -> str:
+    """Config contents and weight sizes of a local model folder: a retrained model redoes notes."""
+    folder = Path(model)
+    if not folder.is_dir():
+        return model
+    h = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix in (".json", ".safetensors", ".bin", ".txt"):
+            h.update(p.name.encode())
+            h.update(str(p.stat().st_size).encode())
+            if p.name == "config.json":
+                h.update(p.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def load_toml(path: str | Path) -> dict:

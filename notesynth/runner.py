@@ -97,6 +97,25 @@ class _Interrupt:
             signal.signal(sig, old)
 
 
+def _count_notes(path: str, kind: str) -> int | None:
+    """How many notes to expect (for the ETA); None when it can't be known cheaply."""
+    from pathlib import Path
+
+    try:
+        if path == "-":
+            return None
+        if kind == "folder":
+            return sum(1 for _ in Path(path).rglob("*.txt"))
+        if kind == "jsonl":
+            with open(path, "rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        if kind == "txt":
+            return 1
+    except OSError:
+        return None
+    return None
+
+
 def _progress(total: int | None, enabled: bool):
     if not enabled or not sys.stderr.isatty():
         return None
@@ -131,7 +150,7 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
     batch: list[Note] = []
     notes_iter = read_notes(opts.input, opts.in_format, opts.id_field, opts.text_field,
                             opts.keep_fields, opts.max_note_bytes)
-    bar = _progress(None, opts.progress)
+    bar = _progress(_count_notes(opts.input, kind), opts.progress)
     last_log = time.monotonic()
 
     def record(row: dict) -> None:

@@ -184,3 +184,21 @@ def test_arbitrary_unicode_never_crashes(synthesizer, text):
         assert isinstance(result.text, str)
     else:
         assert result.text is None
+
+
+def test_unwritable_output_and_full_disk(tiny_model, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    res = runner.invoke(app, ["synth", str(NOTES), str(blocker / "out"), "--model", str(tiny_model), "-q"])
+    assert res.exit_code == 4 and "not writable" in res.output
+
+    import errno
+
+    import notesynth.sinks as sinks
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(sinks, "atomic_write_text", full)
+    res = runner.invoke(app, ["synth", str(NOTES), str(tmp_path / "out"), "--model", str(tiny_model), "-q",
+                              "--max-risk", "1.0"])
+    assert res.exit_code == 4 and "disk full" in res.output
