@@ -27,6 +27,14 @@ log = logging.getLogger(__name__)
 
 BUCKET = 64
 
+# Words a fill may never write: assertion and negation cues would change the clinical facts
+# ("has infiltrate" -> "no infiltrate"), and lone letters read as noise.
+BANNED_FILLS = frozenset("""
+no not non none never neither nor without negative neg positive pos denies denied deny absent
+normal abnormal unremarkable stable unstable resolved worsening worse improving improved better
+elevated decreased increased high low bilateral left right
+""".split())
+
 
 class ModelLoadError(RuntimeError):
     """The model folder is missing, incomplete or unreadable."""
@@ -126,10 +134,10 @@ class Infiller:
                 if tok.startswith("##"):
                     cont[i] = tok[2:].isalpha()
                 else:
-                    start[i] = tok.isalpha()
+                    start[i] = tok.isalpha() and _fill_allowed(tok)
             else:  # byte-level BPE (Ġ) or sentencepiece (▁) marks word starts
                 if tok[0] in "Ġ▁":
-                    start[i] = tok[1:].isalpha()
+                    start[i] = tok[1:].isalpha() and _fill_allowed(tok[1:])
                 else:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
@@ -265,6 +273,11 @@ class Infiller:
                 word = self.tokenizer.convert_tokens_to_string(pieces).strip()
             fills[slot.segment] = apply_case(job.plan.segments[slot.segment].text, word)
         return fills
+
+
+def _fill_allowed(word: str) -> bool:
+    w = word.lower()
+    return w not in BANNED_FILLS and (len(w) > 1 or w == "a")
 
 
 def apply_case(template: str, word: str) -> str:

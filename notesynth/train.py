@@ -380,8 +380,10 @@ def train(cfg: TrainConfig) -> dict:
     model = trainer.model.to("cpu")
     eval_collator = WholeWordMaskCollator(tokenizer, cfg.mask_prob, seed=1234)
     metrics = evaluate_blocks(model, eval_collator, eval_blocks)
+    curve = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     metrics.update({
-        "train_loss": float(result.training_loss),
+        # a resumed run that had nothing left to do reports the last logged loss
+        "train_loss": float(curve[-1] if curve and not result.training_loss else result.training_loss),
         "loss_curve": [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h],
         "steps": int(trainer.state.global_step),
         "resumed_from_step": int(resume.rsplit("-", 1)[1]) if resume else 0,

@@ -89,3 +89,13 @@ def test_multi_piece_words_are_filled_as_whole_words(tiny_model):
     assert any(len(slot.positions) > 1 for slot in state.slots)  # long words get several pieces
     fills = inf.fill([job])[0]
     assert all(w.isalpha() and "#" not in w for w in fills.values())
+
+
+def test_fills_never_write_negations_or_lone_letters(infiller, sample_rows):
+    from notesynth.infill import BANNED_FILLS
+
+    for i, row in enumerate(sample_rows[:4]):
+        fills = infiller.fill([_job(row["text"], 40 + i, ratio=0.8)])[0]
+        for word in fills.values():
+            assert word.lower() not in BANNED_FILLS
+            assert len(word) > 1 or word.lower() == "a"
