@@ -65,7 +65,7 @@ def synth(
     retries: Optional[int] = typer.Option(None, help="Re-syntheses (new seed, higher mask ratio) before a note is held back. Default 2."),
     on_fail: Optional[str] = typer.Option(None, help="hold (record and go on) or error (count as an error). Default hold."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML file with any of these settings ([notesynth] table or top level)."),
-    format: Optional[str] = typer.Option(None, "--format", help="Input format when it can't be told from the name: txt, jsonl, csv, folder."),
+    format: Optional[str] = typer.Option(None, "--format", help="Input format when it can't be told from the name: txt, jsonl, csv, folder, conll (token<TAB>BIO-tag; labelled spans are carried into a CoNLL output)."),
     output_format: Optional[str] = typer.Option(None, help="Output format (default: as the input)."),
     id_field: str = typer.Option("id", help="JSONL/CSV field holding the note id."),
     text_field: str = typer.Option("text", help="JSONL/CSV field holding the note text."),
@@ -92,9 +92,47 @@ def synth(
     cfg = _load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device,
                        batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
                        top_k=top_k, top_p=top_p, max_pieces_per_word=max_pieces_per_word, max_risk=max_risk, retries=retries, on_fail=on_fail)
+    if format == "conll" or input.endswith((".conll", ".bio")):
+        _run_conll(cfg, input, output, manifest, overwrite, quiet, workers)
+        return
     spans = _load_annotations(annotations, output, output_format) if annotations else None
     _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
          overwrite, max_note_bytes, quiet, load_model=True, workers=workers, annotations=spans)
+
+
+def _run_conll(cfg, input: str, output: str, manifest, overwrite: bool, quiet: bool, workers: int) -> None:
+    """CoNLL in, CoNLL out: labelled spans are protected, carried through and re-tagged."""
+    import json as _json
+    import tempfile
+
+    from notesynth import conll
+    from notesynth.io import atomic_write_text
+    from notesynth.spans import Span
+
+    if output == "-" or not output.endswith((".conll", ".bio", ".tsv")):
+        typer.echo("notesynth: a CoNLL input needs a CoNLL output file (.conll, .bio or .tsv)", err=True)
+        raise typer.Exit(2)
+    try:
+        notes = conll.to_notes(conll.read_sentences(input))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        typer.echo(f"notesynth: CoNLL input unreadable: {str(exc)[:200] if isinstance(exc, ValueError) else type(exc).__name__}", err=True)
+        raise typer.Exit(3)
+    work = Path(tempfile.mkdtemp(prefix=".notesynth-conll-", dir=str(Path(output).resolve().parent)))
+    src = work / "in.jsonl"
+    src.write_text("".join(_json.dumps({"id": i, "text": t}) + "\n" for i, t, _ in notes), encoding="utf-8")
+    annotations = {i: spans for i, _, spans in notes}
+    out_jsonl = work / "out.jsonl"
+    try:
+        _run(cfg, str(src), str(out_jsonl), "jsonl", "jsonl", "id", "text", [], manifest or f"{output}.manifest.jsonl",
+             overwrite, 10_000_000, quiet, load_model=True, workers=workers, annotations=annotations)
+    except typer.Exit as done:
+        rows = [_json.loads(x) for x in out_jsonl.read_text(encoding="utf-8").splitlines()] if out_jsonl.exists() else []
+        body = "".join(conll.to_conll(r["text"], [Span(s["start"], s["end"], s["label"]) for s in r.get("spans", [])])
+                       for r in rows)
+        atomic_write_text(Path(output), body)
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+        raise done
 
 
 def _load_annotations(path: Path, output: str, output_format: Optional[str]) -> dict:

@@ -65,3 +65,23 @@ def test_cli_annotations_round_trip(tiny_model, tmp_path, sample_rows):
     bad = CliRunner().invoke(app, ["synth", str(src), str(tmp_path / "folder"), "--model", str(tiny_model),
                                    "--annotations", str(ann)])
     assert bad.exit_code == 2 and "JSONL output" in bad.output
+
+
+def test_conll_round_trip(tiny_model, tmp_path):
+    from notesynth import conll
+
+    src = tmp_path / "in.conll"
+    src.write_text("The\tO\npatient\tO\nhas\tO\nbreast\tB-Disease\ncancer\tI-Disease\nand\tO\nwas\tO\n"
+                   "seen\tO\ntoday\tO\n.\tO\n\nShe\tO\nalso\tO\nreports\tO\nmild\tO\nasthma\tB-Disease\n"
+                   "since\tO\nchildhood\tO\n.\tO\n")
+    notes = conll.to_notes(conll.read_sentences(src))
+    assert [notes[0][1][s.start:s.end] for s in notes[0][2]] == ["breast cancer", "asthma"]
+    out = tmp_path / "out.conll"
+    res = CliRunner().invoke(app, ["synth", str(src), str(out), "--model", str(tiny_model), "--mask-ratio", "0.9",
+                                   "--max-risk", "1.0", "-q"])
+    assert res.exit_code in (0, 1), res.output
+    lines = [x.split("\t") for x in out.read_text().splitlines() if x]
+    tagged = [(t, g) for t, g in lines if g != "O"]
+    assert tagged == [("breast", "B-Disease"), ("cancer", "I-Disease"), ("asthma", "B-Disease")]
+    assert (tmp_path / "out.conll.manifest.jsonl").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".notesynth-conll-")]
