@@ -163,3 +163,14 @@ def test_console_script_help():
     res = subprocess.run([sys.executable, "-m", "notesynth.cli", "synth", "--help"], capture_output=True, text=True)
     assert res.returncode == 0
     assert "Exit codes" in res.stdout and "--mask-ratio" in res.stdout
+
+
+def test_duplicate_ids_are_reported_not_merged(tiny_model, tmp_path, sample_rows):
+    src = tmp_path / "dups.jsonl"
+    src.write_text("".join(json.dumps({"id": "same", "text": r["text"]}) + "\n" for r in sample_rows[:2]))
+    res = synth(src, tmp_path / "out.jsonl", "--model", tiny_model, "--max-risk", 1.0, "-q")
+    assert res.exit_code == 3  # an input problem
+    rows = _manifest(tmp_path / "out.jsonl.manifest.jsonl")
+    assert sorted(r["status"] for r in rows) == ["error", "written"]
+    assert any("duplicate id" in r.get("error", "") for r in rows)
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 1
