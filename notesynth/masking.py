@@ -99,11 +99,15 @@ def _coverage(n: int, spans: list[Span]) -> bytearray:
 
 
 def _maskable(text: str, word: tuple[int, int]) -> bool:
-    """Whole words only: not glued to digits or to other word characters."""
+    """Whole words only: not glued to digits, word characters, "/" or "-".
+
+    Slash and hyphen compounds are clinical shorthand and units ("mcg/kg", "w/", "s/p",
+    "x-ray"): changing one part changes a fact.
+    """
     start, end = word
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
-    return not (before.isalnum() or before == "_" or after.isalnum() or after == "_")
+    return not any(c.isalnum() or c in "_/-" for c in (before, after))
 
 
 def render(plan_: MaskPlan, fills: dict[int, str]) -> tuple[str, list[Span]]:

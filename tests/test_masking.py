@@ -47,3 +47,11 @@ def test_protect_keeps_medical_facts():
     for word in ["120/80", "25mg", "1.2", "88", "pain"]:
         assert covered(word), word
     assert not covered("Gave")
+
+
+def test_units_and_shorthand_after_slashes_are_never_masked():
+    text = "Dopamine 2-15mcg/kg titrated w/ care, s/p fall, x-ray done and the patient was resting quietly today."
+    p = plan(text, [], medical.protect(text), 1.0, random.Random(0), SurrogateMaker(0))
+    masked = {s.text for s in p.segments if s.kind == "mask"}
+    assert not masked & {"kg", "w", "s", "p", "x", "ray"}
+    assert "resting" in masked
