@@ -28,10 +28,10 @@ from pathlib import Path
 
 from _common import ROOT, SHARED
 
-from notesynth import medical
+from notesynth import conll, medical
 from notesynth.config import SynthConfig
 from notesynth.infill import FillJob, Infiller, InfillSettings
-from notesynth.masking import MaskPlan, plan as make_plan, render
+from notesynth.masking import plan as make_plan, remap_spans, render
 from notesynth.phi.surrogates import SurrogateMaker
 from notesynth.pipeline import note_seed
 from notesynth.spans import Span
@@ -44,83 +44,20 @@ LABEL = "Disease"
 # ---------------------------------------------------------------- data
 
 def read_conll(path: Path, limit: int | None = None) -> list[list[tuple[str, str]]]:
-    """Sentences of (token, BIO tag); blank lines separate sentences."""
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\n")
-            if not line.strip():
-                if current:
-                    sentences.append(current)
-                    current = []
-                    if limit and len(sentences) >= limit:
-                        return sentences
-                continue
-            token, tag = line.split("\t")
-            current.append((token, tag))
-    if current and not (limit and len(sentences) >= limit):
-        sentences.append(current)
-    return sentences
+    return conll.read_sentences(path)[:limit]
 
 
 def to_documents(sentences, per_doc: int) -> list[tuple[str, list[Span]]]:
-    """Groups of ``per_doc`` sentences -> (text, disease spans); tokens joined by spaces, sentences by newlines."""
-    docs = []
-    for d in range(0, len(sentences), per_doc):
-        parts: list[str] = []
-        spans: list[Span] = []
-        pos = 0
-        for s, sent in enumerate(sentences[d:d + per_doc]):
-            if s:
-                parts.append("\n")
-                pos += 1
-            start = None
-            end = 0
-            for t, (token, tag) in enumerate(sent):
-                if t:
-                    parts.append(" ")
-                    pos += 1
-                if start is not None and not tag.startswith("I-"):
-                    spans.append(Span(start, end, LABEL))
-                    start = None
-                if tag.startswith("B-") or (tag.startswith("I-") and start is None):
-                    start = pos
-                parts.append(token)
-                pos += len(token)
-                end = pos
-            if start is not None:
-                spans.append(Span(start, end, LABEL))
-        docs.append(("".join(parts), spans))
-    return docs
+    """Groups of ``per_doc`` sentences -> (text, labelled spans), as `notesynth synth x.conll` builds them."""
+    return [(text, spans) for _, text, spans in conll.to_notes(sentences, per_doc)]
 
 
 # ---------------------------------------------------------------- synthesis
 
-def remap(plan_: MaskPlan, fills: dict[int, str], spans: list[Span]) -> list[Span] | None:
-    """Offsets of ``spans`` (each inside one kept segment) in the rendered output; None if one is not."""
-    out_start: list[int] = []
-    pos = 0
-    for i, seg in enumerate(plan_.segments):
-        out_start.append(pos)
-        pos += len(fills.get(i, seg.text) if seg.kind == "mask" else seg.text)
-    moved = []
-    for span in spans:
-        home = [i for i, seg in enumerate(plan_.segments)
-                if seg.kind == "keep" and seg.source_start <= span.start and span.end <= seg.source_end]
-        if not home:
-            return None
-        seg = plan_.segments[home[0]]
-        start = out_start[home[0]] + span.start - seg.source_start
-        moved.append(Span(start, start + span.end - span.start, span.label))
-    return moved
-
-
 def synthesize(docs, args) -> tuple[list[tuple[str, list[Span]]], dict]:
     cfg = SynthConfig(model=args.model or "", seed=args.seed, mask_ratio=args.mask_ratio, passes=args.passes,
                       strategy=args.strategy, device=args.device)
-    infiller = Infiller(cfg.resolved_model(), cfg.device, InfillSettings(
-        passes=cfg.passes, strategy=cfg.strategy, temperature=cfg.temperature, top_k=cfg.top_k, top_p=cfg.top_p,
-        window=cfg.window, batch_size=cfg.batch_size, max_pieces_per_word=cfg.max_pieces_per_word))
+    infiller = Infiller(cfg.resolved_model(), cfg.device, InfillSettings.from_config(cfg))
     detector = None
     if not args.no_phi:
         from notesynth.pipeline import shared_detector
@@ -143,11 +80,11 @@ def synthesize(docs, args) -> tuple[list[tuple[str, list[Span]]], dict]:
         fills = infiller.fill([FillJob(p, s) for p, s in zip(plans, seeds)])
         for (text, spans), plan_, fill in zip(batch, plans, fills):
             synthetic, _ = render(plan_, fill)
-            moved = remap(plan_, fill, spans)
+            moved = remap_spans(plan_, fill, spans)
             stats["words"] += plan_.n_words
             stats["masked"] += plan_.n_masked
             stats["spans"] += len(spans)
-            if moved is None or any(synthetic[m.start:m.end] != text[s.start:s.end] for m, s in zip(moved, spans)):
+            if None in moved or any(synthetic[m.start:m.end] != text[s.start:s.end] for m, s in zip(moved, spans)):
                 stats["spans_lost"] += len(spans)   # keep the real document rather than a mislabelled one
                 out.append((text, spans))
                 continue

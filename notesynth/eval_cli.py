@@ -4,7 +4,6 @@ Both print ids and numbers only, never note text or PHI.
 """
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import statistics
@@ -272,9 +271,7 @@ def sweep_command(
         _fail(f"config error: {exc}", 2)
     try:
         c = base
-        infiller = Infiller(c.resolved_model(), c.device, InfillSettings(
-            passes=c.passes, strategy=strats[0], temperature=c.temperature, top_k=c.top_k, top_p=c.top_p,
-            window=c.window, batch_size=c.batch_size, max_pieces_per_word=c.max_pieces_per_word))
+        infiller = Infiller(c.resolved_model(), c.device, InfillSettings.from_config(c, strategy=strats[0]))
     except ModelLoadError as exc:
         _fail(str(exc), 4)
     scorer = _scorer(score_model or model, no_bertscore, None, device)
@@ -286,8 +283,7 @@ def sweep_command(
                f"{'bertF1':>7} {'changed':>7} {'selfBLEU':>8}")
     for strategy in strats:
         # one loaded model for every setting: only the infilling settings differ
-        filler = copy.copy(infiller)
-        filler.settings = replace(infiller.settings, strategy=strategy)
+        filler = infiller.with_settings(replace(infiller.settings, strategy=strategy))
         for ratio in ratios:
             cfg = replace(base, mask_ratio=ratio, strategy=strategy).validate()
             outputs: dict[str, list[str]] = {i: [] for i in ids}

@@ -13,6 +13,7 @@ batch or how many workers run.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass
@@ -50,6 +51,15 @@ class InfillSettings:
     window: int = 256
     batch_size: int = 8
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
+
+    @classmethod
+    def from_config(cls, c, **overrides) -> "InfillSettings":
+        """The infilling part of a SynthConfig."""
+        values = dict(passes=c.passes, strategy=c.strategy, temperature=c.temperature, top_k=c.top_k,
+                      top_p=c.top_p, window=c.window, batch_size=c.batch_size,
+                      max_pieces_per_word=c.max_pieces_per_word)
+        values.update(overrides)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,13 @@ class Infiller:
         self.model_name = model
         self.window = min(self.settings.window, getattr(self.model.config, "max_position_embeddings", 512) - 2)
         self._build_vocab_masks()
+
+    def with_settings(self, settings: InfillSettings) -> "Infiller":
+        """The same loaded model with other infilling settings (no second load)."""
+        other = copy.copy(self)
+        other.settings = settings
+        other.window = min(settings.window, getattr(self.model.config, "max_position_embeddings", 512) - 2)
+        return other
 
     def _build_vocab_masks(self) -> None:
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))

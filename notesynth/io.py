@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
 import sys
@@ -232,9 +231,3 @@ def clean_stale_temp_files(folder: Path) -> int:
             except OSError:
                 pass
     return n
-
-
-def render_csv_row(fields: list[str], values: list) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(values)
-    return buf.getvalue()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from notesynth.phi.surrogates import SurrogateMaker
 from notesynth.spans import Span, merge_overlapping
@@ -40,13 +40,6 @@ class MaskPlan:
 
     def masked_indices(self) -> list[int]:
         return [i for i, s in enumerate(self.segments) if s.kind == "mask"]
-
-
-@dataclass(frozen=True)
-class MaskSettings:
-    ratio: float = 0.3
-    min_word_len: int = 1
-    protected_labels: frozenset = field(default_factory=frozenset)
 
 
 def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,

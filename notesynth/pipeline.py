@@ -86,10 +86,7 @@ class Synthesizer:
     def infiller(self) -> Infiller:
         if self._infiller is None:
             c = self.config
-            settings = InfillSettings(passes=c.passes, strategy=c.strategy, temperature=c.temperature,
-                                      top_k=c.top_k, top_p=c.top_p, window=c.window, batch_size=c.batch_size,
-                                      max_pieces_per_word=c.max_pieces_per_word)
-            self._infiller = Infiller(c.resolved_model(), c.device, settings)
+            self._infiller = Infiller(c.resolved_model(), c.device, InfillSettings.from_config(c))
         return self._infiller
 
     @property
@@ -134,6 +131,9 @@ class Synthesizer:
             except Exception as exc:  # one bad note never stops the batch
                 results[i] = _error(note_id, "PHI detection", exc)
         pending = [i for i in range(len(notes)) if i not in results]
+        # what must be kept does not change between attempts
+        self._protected = {i: medical.protect(notes[i][1]) + list(self._annotations.get(notes[i][0], ()))
+                           for i in pending}
         last: dict[int, NoteResult] = {}
         for attempt in range(self.config.retries + 1):
             if not pending:
@@ -166,8 +166,7 @@ class Synthesizer:
             try:
                 seed = note_seed(cfg.seed, note_id, attempt)
                 rng = random.Random(seed)
-                keep = medical.protect(text) + list(self._annotations.get(note_id, ()))
-                plans[i] = make_plan(text, phi[i], keep, ratio, rng, SurrogateMaker(seed))
+                plans[i] = make_plan(text, phi[i], self._protected[i], ratio, rng, SurrogateMaker(seed))
                 seeds[i] = seed
             except Exception as exc:
                 out[i] = _error(note_id, "masking", exc)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from notesynth.config import SynthConfig
 from notesynth.io import Note, ReadError, clean_stale_temp_files, input_format, read_notes, text_hash
 from notesynth.pipeline import NoteResult, Synthesizer
-from notesynth.sinks import Manifest, Output, open_sink
+from notesynth.sinks import FolderSink, Manifest, Output, open_sink
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ def run(opts: RunOptions, config: SynthConfig, synthesizer: Synthesizer | None =
             done = [synth.synthesize_batch(p, a) for p, a in payload]
         for chunk, results in zip(chunks, done):
             for note, res in zip(chunk, results):
-                _finish(note, res, sink, record, fingerprint, config)
+                _finish(note, res, sink, record, fingerprint)
         batch = []
 
     with _Interrupt() as interrupt:
@@ -266,7 +266,7 @@ def _start_pool(workers: int, config: SynthConfig):
     return ctx.Pool(workers, initializer=_init_worker, initargs=(config, threads))
 
 
-def _finish(note: Note, res: NoteResult, sink, record, fingerprint: str, config: SynthConfig) -> None:
+def _finish(note: Note, res: NoteResult, sink, record, fingerprint: str) -> None:
     row = res.manifest_row()
     row.update({"source": note.source, "input_hash": text_hash(note.text), "settings": fingerprint})
     if res.status == "written":
@@ -274,8 +274,8 @@ def _finish(note: Note, res: NoteResult, sink, record, fingerprint: str, config:
         if res.annotations is not None:
             keep["spans"] = [{"start": a.start, "end": a.end, "label": a.label} for a in res.annotations]
         sink.write(Output(note.id, res.text, keep, note.rel_path))
-        row["output"] = str(getattr(sink, "target", lambda *a: "-")(note.id, note.rel_path)) \
-            if hasattr(sink, "target") else None
+        if isinstance(sink, FolderSink):
+            row["output"] = str(sink.target(note.id, note.rel_path))
     else:
         sink.remove(note.id, note.rel_path)  # a held note never keeps an older output
     row = {k: v for k, v in row.items() if v is not None}
