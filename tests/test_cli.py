@@ -171,6 +171,12 @@ def test_duplicate_ids_are_reported_not_merged(tiny_model, tmp_path, sample_rows
     res = synth(src, tmp_path / "out.jsonl", "--model", tiny_model, "--max-risk", 1.0, "-q")
     assert res.exit_code == 3  # an input problem
     rows = _manifest(tmp_path / "out.jsonl.manifest.jsonl")
-    assert sorted(r["status"] for r in rows) == ["error", "written"]
-    assert any("duplicate id" in r.get("error", "") for r in rows)
-    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 1
+    assert len(rows) == 2
+    # duplicates are found while reading, so the refused row may be recorded first
+    second, first = sorted(rows, key=lambda r: r["status"] != "error")
+    # the first row with the id is synthesized as usual (whether the tiny model's
+    # output passes the checker is not this test's concern); the second is refused
+    assert first["status"] in ("written", "held")
+    assert second["status"] == "error" and "duplicate id" in second["error"]
+    out_lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert len(out_lines) == (first["status"] == "written")
