@@ -10,6 +10,11 @@ import os as _os
 _os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 _os.environ.setdefault("DO_NOT_TRACK", "1")
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Same seed, same text, whatever the thread split: MKL's strict reproducibility mode makes
+# its matrix products bitwise identical for any number of threads, so `--workers 2` (one
+# thread each) writes what `--workers 1` (two threads) writes. Must be set before MKL's
+# first call; a user who sets MKL_CBWR themselves keeps their choice.
+_os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 __version__ = "0.1.0"
 

@@ -1,4 +1,7 @@
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -99,3 +102,38 @@ def test_fills_never_write_negations_or_lone_letters(infiller, sample_rows):
         for word in fills.values():
             assert word.lower() not in BANNED_FILLS
             assert len(word) > 1 or word.lower() == "a"
+
+
+THREAD_SPLIT_PROBE = """
+import sys, torch
+import notesynth  # sets the reproducibility mode before the first matrix product
+from transformers import BertConfig, BertForMaskedLM
+from notesynth.mlm_head import masked_only_logits
+torch.manual_seed(0)
+# MiniLM-sized layers: the tiny test model is too small for MKL to split its products
+model = BertForMaskedLM(BertConfig(vocab_size=3000, hidden_size=384, num_hidden_layers=1,
+                                   num_attention_heads=6, intermediate_size=1536)).eval()
+differing = 0
+for trial in range(12):
+    rows, length = 1 + trial % 6, (32, 64)[trial % 2]
+    ids = torch.randint(5, 3000, (rows, length))
+    mask = torch.ones_like(ids)
+    select = torch.rand(rows, length) < 0.2
+    out = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        with torch.inference_mode():
+            out.append(masked_only_logits(model, ids, mask, select))
+    differing += not torch.equal(out[0], out[1])
+print(differing)
+"""
+
+
+def test_logits_do_not_depend_on_the_thread_count():
+    """Why `--workers` cannot change the output: one process with 2 threads and two
+    with 1 thread each must compute bit-identical logits."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "OMP_NUM_THREADS")}
+    res = subprocess.run([sys.executable, "-c", THREAD_SPLIT_PROBE], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "0"
