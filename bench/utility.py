@@ -6,6 +6,8 @@ spans are protected from masking and carried through to the synthetic text.  The
 spaCy NER model (bench/ner_config.cfg: tok2vec + ner, CPU, seed 0) is trained on
 (a) the real training split, (b) the synthetic one, (c) both, each selected on the real
 devel split, and all three are evaluated on the real test split (entity P/R/F1).
+Training steps scale with the set's size (1,500 for the real split, 3,000 for "both"), so
+every model sees each training example about as often; --fixed-steps turns that off.
 
 The synthesis mirrors notesynth.pipeline without its privacy check: PHI detection
 (PHI spans overlapping a disease mention are dropped: the gold annotation wins),
@@ -38,6 +40,7 @@ from notesynth.spans import Span
 
 DATA = SHARED / "ner" / "ncbi_disease"
 CONFIG = ROOT / "bench" / "ner_config.cfg"
+CONFIG_STEPS = 1500  # training.max_steps in CONFIG
 LABEL = "Disease"
 
 
@@ -125,7 +128,7 @@ def train_ner(name: str, train: Path, dev: Path, out: Path, max_steps: int | Non
            "--paths.train", str(train), "--paths.dev", str(dev)]
     if max_steps:
         cmd += ["--training.max_steps", str(max_steps)]
-        eval_every = max(1, min(250, max_steps // 4))
+        eval_every = max(1, min(250, max_steps // 6))
         cmd += ["--training.eval_frequency", str(eval_every)]
     t0 = time.perf_counter()
     with open(out.parent / f"train_{name}.log", "w") as log:
@@ -153,7 +156,10 @@ def main() -> None:
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--limit", type=int, default=None, help="Training sentences to use (default: all).")
     ap.add_argument("--eval-limit", type=int, default=None, help="Devel/test sentences to use (default: all).")
-    ap.add_argument("--max-steps", type=int, default=None, help="spaCy training steps (default: the config's 1500).")
+    ap.add_argument("--max-steps", type=int, default=None, help="spaCy training steps for the real split (default: the config's 1500).")
+    ap.add_argument("--fixed-steps", action="store_true",
+                    help="Train every set for the same steps (default: steps scale with the set's size, so "
+                         "'both', twice the data, gets twice the steps and every set sees each example as often).")
     ap.add_argument("--doc-sentences", type=int, default=5, help="Consecutive sentences per synthesized document.")
     ap.add_argument("--model", default="", help="Masked LM for infilling (default: the shipped model).")
     ap.add_argument("--mask-ratio", type=float, default=0.3)
@@ -196,14 +202,17 @@ def main() -> None:
         write_docbin(to_documents(test_sents, 1), work / "test.spacy")
 
         results = {}
+        base_steps = args.max_steps or CONFIG_STEPS
+        steps = {name: base_steps if args.fixed_steps else round(base_steps * len(docs) / len(real))
+                 for name, docs in sets.items()}
         for name in sets:
-            print(f"training NER on {name} ...", flush=True)
-            model = train_ner(name, paths[name], work / "dev.spacy", work / f"ner_{name}", args.max_steps)
+            print(f"training NER on {name} ({steps[name]} steps) ...", flush=True)
+            model = train_ner(name, paths[name], work / "dev.spacy", work / f"ner_{name}", steps[name])
             results[name] = evaluate_ner(model, work / "test.spacy")
         print()
         print(f"NER ({LABEL}) on the real test split ({len(test_sents)} sentences); "
               f"synthesis: mask ratio {args.mask_ratio}, strategy {args.strategy}, model "
-              f"{SynthConfig(model=args.model).resolved_model()}; spaCy max_steps {args.max_steps or 'config (1500)'}")
+              f"{SynthConfig(model=args.model).resolved_model()}; spaCy steps {steps}")
         print(f"{'train set':<12} {'precision':>9} {'recall':>9} {'F1':>9}")
         for name, r in results.items():
             print(f"{name:<12} {r['precision']:>9.4f} {r['recall']:>9.4f} {r['f1']:>9.4f}")
