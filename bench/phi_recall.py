@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/phi_recall.py [--limit N] [--data DIR]
 
-Prints figures only (never note text)."""
+Prints figures only (never note text) unless asked: `--misses` / `--false-positives`
+print missed gold spans / predicted spans off gold with a little context, for error
+analysis on this public benchmark data."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +17,42 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from notesynth.phi import DetectorConfig, PhiDetector  # noqa: E402
-from notesynth.phi.scoring import load_rows, score_rows  # noqa: E402
+from notesynth.phi.scoring import TOKEN_RE, load_rows, score_rows  # noqa: E402
+from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
+
+
+def _context(text: str, start: int, end: int, width: int = 40) -> str:
+    left = text[max(0, start - width):start].replace("\n", " ")
+    right = text[end:end + width].replace("\n", " ")
+    return f"{left}[[{text[start:end]}]]{right}"
+
+
+def _overlaps(spans, s: int, e: int) -> bool:
+    return any(p.start < e and s < p.end for p in spans)
+
+
+def print_misses(rows, preds) -> None:
+    """Gold HIPAA spans with at least one token no prediction overlaps."""
+    for row, pred in zip(rows, preds):
+        text = row["text"]
+        for g in row["spans"]:
+            if g["label"] in INSTITUTION_LABELS:
+                continue
+            toks = list(TOKEN_RE.finditer(text, g["start"], g["end"]))
+            missed = [m for m in toks if not _overlaps(pred, m.start(), m.end())]
+            if missed:
+                print(f"  MISS {row['id']} {g['label']:<14} {len(missed)}/{len(toks)}  "
+                      f"{_context(text, g['start'], g['end'])}")
+
+
+def print_false_positives(rows, preds) -> None:
+    """Predicted spans that overlap no gold span."""
+    for row, pred in zip(rows, preds):
+        text = row["text"]
+        gold = row["spans"]
+        for p in pred:
+            if not any(g["start"] < p.end and p.start < g["end"] for g in gold):
+                print(f"  FP {row['id']} {p.label:<14} {_context(text, p.start, p.end)}")
 
 
 def peak_rss_mb() -> float:
@@ -27,8 +64,11 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/phi")
     ap.add_argument("--limit", type=int, default=None, help="rows per file")
     ap.add_argument("--no-spacy", action="store_true", help="rules only (no spaCy NER)")
+    ap.add_argument("--misses", action="store_true", help="print missed gold spans with context")
+    ap.add_argument("--false-positives", action="store_true", help="print predicted spans off gold")
+    ap.add_argument("--only", default=None, help="substring of the file names to run")
     args = ap.parse_args(argv)
-    files = sorted(args.data.glob("*.jsonl"))
+    files = sorted(f for f in args.data.glob("*.jsonl") if not args.only or args.only in f.name)
     if not files:
         print(f"no .jsonl files in {args.data}", file=sys.stderr)
         return 1
@@ -50,6 +90,10 @@ def main(argv=None) -> int:
             print(f"    {lab:<32} {r:.4f}  ({s.label_found[lab]}/{s.label_tokens[lab]} tokens)")
         print(f"  hard negatives flagged {s.negative_flag_rate:.4f}  ({s.negatives_flagged}/{s.negatives} rows without gold)")
         print(f"  speed                {len(rows) / dt:.1f} notes/s  ({dt:.1f}s)")
+        if args.misses:
+            print_misses(rows, preds)
+        if args.false_positives:
+            print_false_positives(rows, preds)
     print(f"\npeak RSS {peak_rss_mb():.0f} MB")
     return 0
 

@@ -37,6 +37,15 @@ def labels_over(det: PhiDetector, text: str, needle: str) -> set:
     ("What about Anna S., treated last year?", "Anna S."),
     ("FAMILY IN. SON Gallagher WENT BACK HOME", "Gallagher"),
     ("Pt of Dr. Juan Marks, visited by his wife Steven Brown.", "Brown"),
+    # any case after a family word
+    ("wife mary in to visit, updated", "mary"),
+    ("wife mary smith called", "smith"),
+    ("SON JOHN CALLED, UPDATED ON PLAN", "JOHN"),
+    # a lone initial after a clear title, and initials after a first name
+    ("seen by Dr. A. at Stanford last July", "A."),
+    ("Mgnt of COPD in pt, Mr. W., who was admitted", "W."),
+    ("pt is John D seen at clinic, discharged", "D"),
+    ("check prior notes, John K.'s case reviewed", "K."),
 ])
 def test_names_positive(detector, text, needle):
     assert found(detector, text, needle, "NAME")
@@ -51,6 +60,12 @@ def test_names_positive(detector, text, needle):
     ("Swan-Ganz catheter placed via R IJ.", "Swan"),
     ("Positive Babinski sign bilaterally.", "Babinski"),
     ("Brown soft stool in rectal bag.", "Brown"),
+    # common words after family words stay words
+    ("son will call tomorrow for update", "will"),
+    ("SON WILL CALL IN AM", "WILL"),
+    ("daughter may visit tomorrow", "may"),
+    ("wife lasix given, brother heparin", "heparin"),
+    ("MS 2 mg IV given for pain", "MS"),
 ])
 def test_medical_words_not_names(detector, text, needle):
     assert "NAME" not in labels_over(detector, text, needle)
@@ -65,6 +80,11 @@ def test_medical_words_not_names(detector, text, needle):
     ("cultures drawn on the 3rd, pending", "3rd"),
     ("PMH: MI '94, CABG 1998", "94"),
     ("DOB 5/30/1950", "5/30/1950"),
+    ("BC FROM 5/30 GM + COCCI", "5/30"),  # Gram stain, not grams
+    ("PICC PLACED IN R AC 8/14, ART LINE IN R RAD", "8/14"),  # antecubital, not assist-control
+    ("BREAST CA S/P L LUMPECTOMY IN 1985, HTN", "1985"),
+    ("In 1995 pt had tumor debulking for ovarian ca.", "1995"),
+    ("Family to meet with team Monday afternoon", "Monday"),
 ])
 def test_dates_positive(detector, text, needle):
     assert found(detector, text, needle, "DATE")
@@ -78,6 +98,18 @@ def test_dates_positive(detector, text, needle):
     ("rales 1/3 up bilaterally", "1/3"),
     ("infusing 1/2 NS at 100cc/hr", "1/2"),
     ("BP 10/5 after bolus", "10/5"),
+    ("ON AC 8/14 FIO2 40%", "8/14"),
+    ("mag sulfate 2/6 gm iv given", "2/6"),  # grams: only "gm +/-/stain" reads as Gram
+    ("remains ac mode 700x10x.3/5 peep. plateau 20", "3/5"),
+    ("Psv 10, Cpap 5, Fio2 40% with flowby 6/3. Spont vols 400's", "6/3"),
+    ("changed to PSV of 10/5, 60%, VT 360", "10/5"),
+    ("vent changed to CPAP .5% 5/5 overnight", "5/5"),
+    ("placed on mask ventilation 10/5 40%", "10/5"),
+    ("BC + staph aureus 4/4 bottles", "4/4"),
+    ("currently on BIPAP 10/5/12BPM + 8LPM O2", "10/5/12"),
+    ("I/O in 2000 out 1500 since midnight", "2000"),
+    ("diagnosed with diabetes in 2021, on metformin", "2021"),  # a year alone: not a date element
+    ("SAT 98% on 2L, Wed 14", "SAT"),
 ])
 def test_values_not_dates(detector, text, needle):
     assert not labels_over(detector, text, needle)
@@ -106,6 +138,9 @@ def test_identifiers(detector):
     assert found(detector, t, "99887766", "ACCOUNT_NUMBER")
     assert found(detector, t, "CLN-112233", "CERTIFICATE_LICENSE_NUMBER")
     assert not labels_over(detector, "heparin 1200 units/hr, plt 150000", "1200")
+    assert found(detector, "His MRN is 007-654321.", "007-654321", "MEDICAL_RECORD_NUMBER")
+    assert found(detector, "seen on July 20, HBN: 789-456-123", "789-456-123", "HEALTH_PLAN_BENEFICIARY_NUMBER")
+    assert not labels_over(detector, "The MRN is 12 digits long; Hb is 10.2", "12")
 
 
 def test_institutions_and_places(detector):

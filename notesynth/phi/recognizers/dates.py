@@ -18,6 +18,9 @@ DMY_TEXT = re.compile(rf"\b\d{{1,2}}[-/ ]{MONTHS}[-/ ](?:19|20)?\d\d\b", re.I)
 RELATIVE = re.compile(r"\b(?:last|this past|next)\s+(?:week|weekend|monday|tuesday|wednesday|thursday|friday|"
                       r"saturday|sunday|january|february|march|april|june|july|august|september|october|november|"
                       r"december)\b", re.I)
+# a weekday alone ("seen Monday", "SAT AM"): days of the week narrow a date; abbreviations are
+# too ambiguous ("Sat" = saturation, "Wed" = wedge) so only full names count
+WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:['’]?s)?\b", re.I)
 ISO = re.compile(r"\b(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b")
 NUMERIC = re.compile(r"(?<![\d/])(?<!\d\.)(0?[1-9]|1[0-2])([/-])(0?[1-9]|[12]\d|3[01])(?:\2((?:19|20)?\d\d))?(?![\d])")
 DOTTED = re.compile(r"(?<![\d.])(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])\.(?:19|20)\d\d(?!\d)")
@@ -39,26 +42,42 @@ SHORT_YEAR_CTX = re.compile(
     re.I)
 UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|meq|ml|cc|l\b|units?|u\b|mmhg|mm|cm|%|x\b|g\b|gm|kg|hrs?\b|min|"
                          r"puffs?|tabs?|bpm|breaths|ng|ug|iu|amps?|drops|gtts?)\b", re.I)
+# "GM +", "gm neg rods": a Gram stain result after a culture date, not grams
+GRAM_AFTER = re.compile(r"^\s*gm\s*(?:[+-]|pos|neg|stain|rods?|cocci)", re.I)
+# "R AC", "left ac": the antecubital fossa (an IV site), not the assist-control vent mode
+ANTECUBITAL = re.compile(r"\b(?:r|l|rt|lt|right|left|bilat)\.?\s+ac\s*$", re.I)
+# a year after "in" is a date when a past procedure/history phrase leads up to it
+# ("s/p lumpectomy in 1985") or it opens the sentence ("In 1995 pt had ..."); "diagnosed in
+# 2021" alone is left to detect_years' history words (years alone are allowed by HIPAA)
+PROCEDURE_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|pexy|graft|s/p|h/o|hx|surgery|repair|replacement|"
+                            r"transplant|resection|debulking|biopsy|radiation|chemo(?:therapy)?)\b", re.I)
+YEAR_AFTER_IN = re.compile(r"\bin\s+((?:19\d\d|20[0-4]\d))\b(?!\s*(?:[.,/:-]\d|%|cc|ml|out\b|mg|units?))", re.I)
 # numbers after these are ratios/values, not dates ("BP 120/80", "I/O 1200/800")
 RATIO_BEFORE = re.compile(
     r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|"
     r"percocet|vicodin|lortab|tylox|norco|dose|tabs?|"
     r"pain|scale|score|rated|rates|level|"
-    r"psv?|peep|cpap|bipap|simv|imv|a/?c|ac|vent|settings?|tv|vt|ie|i:e|ips|epap|ipap)\s*[:=]?\s*$",
+    r"psv?|peep|cpap|bipap|simv|imv|a/?c|ac|vent|settings?|tv|vt|ie|i:e|ips|epap|ipap|"
+    r"flow-?by|ventilation|pressure support|wean(?:ed|ing)?(?: down)?(?: to)?)"
+    r"\s*[:=]?\s*(?:(?:of|at)\s+)?(?:\.?\d+%,?\s*)?$",  # "PSV of 10/5", "CPAP .5% 5/5"
     re.I)
+# values, not dates, when these follow: "3/5 peep", "4/4 bottles"
+VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm)", re.I)
 
 
 def _numeric_ok(text: str, m: re.Match) -> bool:
     s, e = m.start(), m.end()
-    before = text[max(0, s - 14):s]
+    before = text[max(0, s - 24):s]
     after = text[e:e + 8]
     if m.group(4):  # has a year: m/d/yy(yy)
-        return not re.match(r"^\s*(?:/|\.\d|%)", after)
+        return not re.match(r"^\s*(?:/|\.\d|%)|^[a-z]", after, re.I)  # "10/5/12BPM" is a vent setting
+    if VALUE_AFTER.match(after):
+        return False
     if re.search(r"[\d/]$|\d\s?/\s$|\d/\d+\s$", before) or re.match(r"^(?:\s*/|\.\d|:\d)", after):
         return False
-    if UNIT_AFTER.match(after):
+    if UNIT_AFTER.match(after) and not GRAM_AFTER.match(after):
         return False
-    if RATIO_BEFORE.search(before):
+    if RATIO_BEFORE.search(before) and not ANTECUBITAL.search(before):
         return False
     mon, day = int(m.group(1)), int(m.group(3))
     if mon < day <= 4 and len(m.group(1)) == 1 and len(m.group(3)) == 1 and not re.search(r"\b(?:on|since|from|until|by|dated)\s*$", before, re.I):
@@ -86,6 +105,8 @@ class DateRecognizer(ClinicalRecognizer):
                         not re.search(r"\d", m.group()[3:]):
                     continue
                 yield m.start(), m.end(), "DATE", 0.9
+        for m in WEEKDAY.finditer(text):
+            yield m.start(), m.end(), "DATE", 0.5
         for m in NUMERIC.finditer(text):
             if _numeric_ok(text, m):
                 yield m.start(), m.end(), "DATE", 0.8
@@ -105,6 +126,10 @@ class DateRecognizer(ClinicalRecognizer):
             if TIME_BEFORE.search(before) and not re.search(r"\b(?:since|in)\s*$", before, re.I):
                 continue
             if HISTORY_WORD.search(before) or re.search(r"(?:19|20)\d\d\s*,\s*$", before):
+                yield m.start(1), m.end(1), "DATE", 0.6
+        for m in YEAR_AFTER_IN.finditer(text):
+            sentence = re.split(r"[.;!?\n]", text[max(0, m.start() - 60):m.start()])[-1]
+            if PROCEDURE_WORD.search(sentence) or not sentence.strip():
                 yield m.start(1), m.end(1), "DATE", 0.6
         for m in re.finditer(r"(?<![\d./])\b(\d\d)\b(?=\s*(?:[,;.)]|\n|$))", text):
             if SHORT_YEAR_CTX.search(text[max(0, m.start() - 20):m.start()]):

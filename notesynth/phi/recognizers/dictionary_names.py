@@ -8,7 +8,9 @@ from .. import lexicon as lx
 from .base import ClinicalRecognizer, Hit, Word, sentence_initial, text_info
 
 INITIAL_BEFORE = re.compile(r"(?:\b[A-Z]\.){1,3}\s?$")
-INITIAL_AFTER = re.compile(r"^ [A-Z](?:\.(?=\s|,|\?|$)|(?=['’]s\b)|(?=[ \t]*(?:,|\?|$|\s(?:seen|was|is|at|who|from|with|in)\b)))")
+# a surname initial after a first name: "Anna S.", "John K.'s case", "John D seen at"
+INITIAL_AFTER = re.compile(r"^ [A-Z](?:\.(?=\s|,|\?|$|['’]s\b)|(?=['’]s\b)|"
+                           r"(?=[ \t]*(?:,|\?|$|\s(?:seen|was|is|at|who|from|with|in)\b)))")
 
 
 def _eponym_use(text: str, w: Word, nxt: Word | None) -> bool:
@@ -88,7 +90,7 @@ class NameDictionaryRecognizer(ClinicalRecognizer):
             m = INITIAL_BEFORE.search(text, max(0, start - 8), start)
             if m and m.end() == start:
                 start = m.start()
-            m2 = INITIAL_AFTER.match(text[end:end + 4])
+            m2 = INITIAL_AFTER.match(text[end:end + 12])  # room for the look-ahead word
             if m2 and words[j].key in firsts:
                 end += m2.end()
             yield start, end, "NAME", 0.6

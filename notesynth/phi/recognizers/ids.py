@@ -8,9 +8,9 @@ from .base import ClinicalRecognizer, Hit
 
 CTX_LABELS = (
     (re.compile(r"\b(?:ssn|ss#|social security(?: number| no\.?| #)?|soc sec)\W*$", re.I), "SOCIAL_SECURITY_NUMBER"),
-    (re.compile(r"\b(?:mrn|mr#|medical record(?: number| no\.?| #)?|record(?: number| no\.?| #)?|chart(?: number| no\.?| #)?|unit no\.?|hospital (?:number|no\.?|#))\W*$", re.I),
+    (re.compile(r"\b(?:mrn|mr#|medical record(?: number| no\.?| #)?|record(?: number| no\.?| #)?|chart(?: number| no\.?| #)?|unit no\.?|hospital (?:number|no\.?|#))\W*(?:is\W*)?$", re.I),
      "MEDICAL_RECORD_NUMBER"),
-    (re.compile(r"\b(?:insurance|ins|health plan|plan|member|policy|medicare|medicaid|subscriber|beneficiary|group|hic|hicn|mbi)"
+    (re.compile(r"\b(?:insurance|ins|health plan|plan|member|policy|medicare|medicaid|subscriber|beneficiary|group|hic|hicn|mbi|hbn)"
                 r"(?: (?:id|number|no\.?|#|num))*\W*(?:is|of)?\W*$", re.I), "HEALTH_PLAN_BENEFICIARY_NUMBER"),
     (re.compile(r"\b(?:account|acct|billing|invoice|claim)(?: (?:id|number|no\.?|#|num))*\W*(?:is)?\W*$", re.I), "ACCOUNT_NUMBER"),
     (re.compile(r"\b(?:licen[cs]e|lic|dea|npi|certificate|cert|registration|board)(?: (?:id|number|no\.?|#|num))*\W*(?:is)?\W*$", re.I),

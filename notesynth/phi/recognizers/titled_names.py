@@ -10,6 +10,7 @@ from .base import ClinicalRecognizer, Hit, Word, text_info
 
 TITLES = {"dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "md", "prof", "professor", "attending",
           "resident", "fellow", "pa", "np", "mssrs", "messrs", "sr", "sra", "dra"}
+CLEAR_TITLES = {"dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "prof", "professor"}
 AMBIGUOUS_TITLES = {"ms", "md", "pa", "np", "sr"}  # also morphine sulfate, pulmonary artery, ...
 RELATIONS = {"wife", "husband", "son", "daughter", "dtr", "dau", "sister", "sis", "brother", "bro", "mother",
              "father", "mom", "dad", "friend", "niece", "nephew", "grandson", "granddaughter", "grandaughter",
@@ -48,8 +49,15 @@ class TitledNameRecognizer(ClinicalRecognizer):
             return False  # an abbreviation in mixed-case text
         return len(key) >= 2
 
+    @staticmethod
+    def _family_name_word(w: Word, pool: frozenset) -> bool:
+        """"wife mary", "SON JOHN": after a family word a known name counts in any case,
+        unless it is also a common or clinical word ("son will", "daughter amber")."""
+        return (len(w.key) >= 3 and (w.is_lower or w.is_upper) and w.key in pool
+                and w.key not in lx.blocked_words() and w.key not in lx.EPONYM_SURNAMES)
+
     def _take_names(self, text: str, words, i: int, caps_note: bool, strict_first: bool,
-                    family: bool = False) -> List[Word]:
+                    family: bool = False, allow_initial: bool = False) -> List[Word]:
         """Name words starting at words[i] (initials allowed), separated by single spaces/periods."""
         out: List[Word] = []
         j = i
@@ -74,11 +82,14 @@ class TitledNameRecognizer(ClinicalRecognizer):
                     # reads like a verb, a common word or a clinical term
                     ok = (w.key not in lx.blocked_words() and w.key not in lx.EPONYM_SURNAMES
                           and not w.key.endswith(("ing", "ed", "ly")) and w.key.isalpha())
+                if not ok and family:
+                    ok = self._family_name_word(w, lx.first_names())
             elif first:
                 ok = self._name_ok(w, True, caps_note)
             else:
                 ok = (w.is_title and (w.key in lx.all_names() or w.key not in lx.blocked_words())) or (
-                    w.is_upper and caps_note and w.key in lx.all_names() and w.key not in lx.blocked_words())
+                    w.is_upper and caps_note and w.key in lx.all_names() and w.key not in lx.blocked_words()) or (
+                    family and self._family_name_word(w, lx.all_names()) and out[-1].text.isupper() == w.text.isupper())
                 ok = ok and w.key not in NOT_AFTER_TITLE
             if not ok:
                 break
@@ -86,8 +97,9 @@ class TitledNameRecognizer(ClinicalRecognizer):
             j += 1
         while len(out) > 1 and len(out[-1].text) == 1 and out[-1].end == out[-1].start + 1:
             out.pop()
-        if out and all(len(x.text) == 1 for x in out):
-            return []
+        if out and all(len(x.text) == 1 for x in out) and not (
+                allow_initial and len(out) == 1 and out[0].end > out[0].start + 1):
+            return []  # a lone initial only after a clear title, with its period ("Dr. A.")
         return out
 
     def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
@@ -104,7 +116,8 @@ class TitledNameRecognizer(ClinicalRecognizer):
                 gap = text[w.end:nxt.start]
                 if len(gap) > 3 or "\n" in gap:
                     continue
-                got = self._take_names(text, words, i + 1, info.caps_note, strict)
+                got = self._take_names(text, words, i + 1, info.caps_note, strict,
+                                       allow_initial=not strict and key in CLEAR_TITLES)
                 if got:
                     start = w.start if self.include_title else got[0].start
                     yield start, got[-1].end, "NAME", 0.85
