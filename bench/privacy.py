@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--plants", type=int, default=500)
     ap.add_argument("--model", default="")
+    ap.add_argument("--show-misses", action="store_true",
+                    help="print each planted leak the checker missed (public benchmark text; for analysis)")
     ap.add_argument("--batch-size", type=int, default=8)
     args = ap.parse_args()
 
@@ -69,8 +71,12 @@ def main() -> None:
                 gold_survived += 1
                 by_label[span["label"]] += 1
                 protected = medical.protect(row["text"])
-                if any(p.start <= span["start"] and span["end"] <= p.end and p.label == "MEASURE" for p in protected):
-                    as_values += 1
+                kept_value = any(p.start <= span["start"] and span["end"] <= p.end and p.label == "MEASURE"
+                                 for p in protected)
+                as_values += kept_value
+                if args.show_misses:
+                    print(f"  survived: {span['label']} {span['text']!r} kept_as_value={kept_value} in "
+                          f"{row['text'][max(0, span['start'] - 30):span['end'] + 30]!r}")
 
     print(f"notes: {len(rows)} in {elapsed:.0f}s ({len(rows) / elapsed:.2f} notes/s); statuses {dict(status)}")
     print(f"held back: {status['held'] / len(rows):.4f}   errors: {status['error']}")
@@ -106,6 +112,11 @@ def main() -> None:
         detected = any(p.start < span["end"] and span["start"] < p.end for p in phi)
         n_detected += detected
         caught_detected += hit and detected
+        if args.show_misses and not hit:
+            near = [text[p.start:p.end] + "/" + p.label for p in phi
+                    if p.start < span["end"] + 20 and span["start"] - 20 < p.end]
+            print(f"  missed plant: {span['label']} {span['text']!r} detected={detected} near={near} "
+                  f"in {text[max(0, span['start'] - 30):span['end'] + 30]!r}")
         clean = score(text, res.text, phi, residual_spans(synth.detector.detect(res.text), list(res.surrogates)),
                       settings, lambda w: _is_single_piece(synth.infiller.tokenizer, w))
         alarms += not clean.passed
