@@ -66,6 +66,16 @@ def test_names_positive(detector, text, needle):
     ("daughter may visit tomorrow", "may"),
     ("wife lasix given, brother heparin", "heparin"),
     ("MS 2 mg IV given for pain", "MS"),
+    # roles and rhythm/valve abbreviations before a capitalised word
+    ("RETURNING TO SR. TOL PS 10/5 PEEP", "TOL"),
+    ("INTERVENTIONAL FELLOW ARRIVED AND GROIN PRESSURE APPLIED", "ARRIVED"),
+    ("EF OF 10, 3+MR, WEANED OFF NEO", "WEANED"),
+    ("O2->3L NP. BS CLEAR BUT DIMINISHED", "BS"),
+    # one unknown word before a credential is a service
+    ("Ostomy RN applied new pouch today", "Ostomy"),
+    ("Skincare CNS in to evaluate R hip wound", "Skincare"),
+    ("Hypothermic. Bear Hugger remaining on through night.", "Hugger"),
+    ("Brady and hypotensive on dopamine gtt", "Brady"),
 ])
 def test_medical_words_not_names(detector, text, needle):
     assert "NAME" not in labels_over(detector, text, needle)
@@ -155,6 +165,9 @@ def test_institutions_and_places(detector):
     assert found(detector, t2, "Cleveland Clinic")
     assert not labels_over(detector, "TRANSFERRED TO FLOOR, ADMITTED TO HOSPITAL FOR REHAB", "HOSPITAL")
     assert not labels_over(detector, "on CPAP 5 and PS 10 overnight", "CPAP 5")
+    for text, needle in [("HEME: Crit 26 this am", "Crit 26"), ("lower c.o. Maps 62-67 earlier", "Maps 62"),
+                         ("5 PEEP. Suctioned 2-3x for sm amt", "Suctioned 2"), ("CV: Given 25 lopressor", "Given 25")]:
+        assert not labels_over(detector, text, needle), text
 
 
 def test_all_caps_and_telegraphic(detector):

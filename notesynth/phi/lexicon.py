@@ -42,6 +42,7 @@ famotidine ranitidine pantoprazole omeprazole neurontin gabapentin dilantin phen
 trileptal lamictal eliquis xarelto pradaxa jardiance farxiga januvia metformin glipizide lipitor crestor zocor
 pravachol zetia entresto coreg carvedilol spironolactone aldactone bumex torsemide zaroxolyn metolazone diuril ace
 arb ssri snri nsaid ppi
+brady tachy bradycardia tachycardia amio neb nebs stoma ostomy skincare hugger bair
 """.split()
 
 # Eponyms that are also common surnames: a name unless a medical head word follows.
@@ -98,6 +99,7 @@ osh ew ed er ob gyn ent gi gu id heme onc nephro neuro cards pulm surg ortho pla
 sats sat resp rate rhythm sounds sound breath breaths clear diminished crackles rales rhonchi wheezes
 stable unstable critical guarded fair good poor
 nystatin mesalamine aloe vesta sarna eucerin duoderm allevyn mepilex tegaderm xeroform kerlix ace
+crit hct wedge troponin trop maps means given cool tol rounds working arrived chest peripheral breathing
 """.split()
 
 

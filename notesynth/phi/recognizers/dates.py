@@ -49,9 +49,9 @@ ANTECUBITAL = re.compile(r"\b(?:r|l|rt|lt|right|left|bilat)\.?\s+ac\s*$", re.I)
 # a year after "in" is a date when a past procedure/history phrase leads up to it
 # ("s/p lumpectomy in 1985") or it opens the sentence ("In 1995 pt had ..."); "diagnosed in
 # 2021" alone is left to detect_years' history words (years alone are allowed by HIPAA)
-PROCEDURE_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|pexy|graft|s/p|h/o|hx|surgery|repair|replacement|"
-                            r"transplant|resection|debulking|biopsy|radiation|chemo(?:therapy)?)\b", re.I)
-YEAR_AFTER_IN = re.compile(r"\bin\s+((?:19\d\d|20[0-4]\d))\b(?!\s*(?:[.,/:-]\d|%|cc|ml|out\b|mg|units?))", re.I)
+PROCEDURE_WORD = re.compile(r"(?:[a-z]+(?:ectomy|otomy|ostomy|plasty|pexy)|\b(?:graft|s/p|h/o|hx|surgery|repair|"
+                            r"replacement|transplant|resection|debulking|biopsy|radiation|chemo(?:therapy)?))\b", re.I)
+YEAR_AFTER_IN = re.compile(r"\bin\s+((?:19\d\d|20[0-4]\d))\b(?!\s*(?:[.,:-]\d|/|%|cc|ml|out\b|mg|units?))", re.I)
 # numbers after these are ratios/values, not dates ("BP 120/80", "I/O 1200/800")
 RATIO_BEFORE = re.compile(
     r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|"

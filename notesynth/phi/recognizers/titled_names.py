@@ -12,6 +12,10 @@ TITLES = {"dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "md", "pro
           "resident", "fellow", "pa", "np", "mssrs", "messrs", "sr", "sra", "dra"}
 CLEAR_TITLES = {"dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "prof", "professor"}
 AMBIGUOUS_TITLES = {"ms", "md", "pa", "np", "sr"}  # also morphine sulfate, pulmonary artery, ...
+# need a known first name even with a period ("SR. TOL" = sinus rhythm, "NP. BS" = nasal prongs) or
+# are roles more often than titles ("FELLOW ARRIVED", "RESIDENT ROUNDS")
+STRICT_TITLES = {"md", "pa", "np", "sr", "attending", "resident", "fellow"}
+TITLE_GAP = re.compile(r"\.?:?[ \t]{1,2}|\.")  # "Dr. X", "DR: X", "Dr.X"; not "MR, WEANED" / "MR / EF"
 RELATIONS = {"wife", "husband", "son", "daughter", "dtr", "dau", "sister", "sis", "brother", "bro", "mother",
              "father", "mom", "dad", "friend", "niece", "nephew", "grandson", "granddaughter", "grandaughter",
              "proxy", "hcp", "spouse", "partner", "fiance", "fiancee", "girlfriend", "boyfriend", "cousin", "aunt",
@@ -111,10 +115,9 @@ class TitledNameRecognizer(ClinicalRecognizer):
         for i, w in enumerate(words[:-1]):
             key = w.text.lower()
             if key in TITLES:
-                strict = key in AMBIGUOUS_TITLES and not text[w.end:w.end + 1] == "."
+                strict = key in STRICT_TITLES or (key in AMBIGUOUS_TITLES and not text[w.end:w.end + 1] == ".")
                 nxt = words[i + 1]
-                gap = text[w.end:nxt.start]
-                if len(gap) > 3 or "\n" in gap:
+                if not TITLE_GAP.fullmatch(text[w.end:nxt.start]):
                     continue
                 got = self._take_names(text, words, i + 1, info.caps_note, strict,
                                        allow_initial=not strict and key in CLEAR_TITLES)
@@ -146,5 +149,8 @@ class TitledNameRecognizer(ClinicalRecognizer):
                     break
                 got.insert(0, w)
                 pos = w.start
-            if got and any(len(x.text) > 1 for x in got):
+            full = [x for x in got if len(x.text) > 1]
+            if len(full) == 1 and full[0].key not in lx.all_names():
+                continue  # one unknown word is a service: "Ostomy RN", "Skincare CNS"
+            if full:
                 yield got[0].start, got[-1].end, "NAME", 0.8

@@ -28,8 +28,10 @@ class WardRecognizer(ClinicalRecognizer):
                 words = words[:1] if words[0] not in lx.medical_words() else words
                 if words[0] in UNIT_WORDS:
                     continue
-            elif any(w in blocked or w in UNIT_WORDS for w in words):
-                continue
+            elif any(w in blocked or w in UNIT_WORDS or w.endswith(("ed", "ing")) for w in words):
+                continue  # "Suctioned 2-3x", "Wearing 3L": a verb and a count, not a unit
+            if re.match(r"\s*-\s*\d", text[m.end(1):m.end(1) + 4]):
+                continue  # "Maps 62-67": a range of values
             yield m.start(1), m.end(1), "WARD", 0.6
         for m in GENERIC_UNIT.finditer(text):
             yield m.start(), m.end(), "WARD", 0.4
