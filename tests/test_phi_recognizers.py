@@ -46,6 +46,7 @@ def labels_over(det: PhiDetector, text: str, needle: str) -> set:
     ("Mgnt of COPD in pt, Mr. W., who was admitted", "W."),
     ("pt is John D seen at clinic, discharged", "D"),
     ("check prior notes, John K.'s case reviewed", "K."),
+    ("82yo male, hx of CHF & COPD, Smith J., visited clinic", "J."),
 ])
 def test_names_positive(detector, text, needle):
     assert found(detector, text, needle, "NAME")

@@ -91,7 +91,7 @@ class NameDictionaryRecognizer(ClinicalRecognizer):
             if m and m.end() == start:
                 start = m.start()
             m2 = INITIAL_AFTER.match(text[end:end + 12])  # room for the look-ahead word
-            if m2 and words[j].key in firsts:
+            if m2 and (words[j].key in firsts or m2.group().endswith(".")):  # "Smith J., 82yo"
                 end += m2.end()
             yield start, end, "NAME", 0.6
             i = j + 1
