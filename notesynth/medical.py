@@ -3,6 +3,12 @@
 Protected spans are numbers (with their units), doses, lab and vital values,
 section headers, negation cues and medical terms (a keep-list plus clinical
 word shapes).  The masker treats them as untouchable.
+
+The keep-list merges the hand-made resources/medical_terms.txt, the measured
+resources/clinical_terms.txt (built by scripts/build_keep_list.py: words far more
+frequent in clinical text than in general English, and NCBI disease-mention words)
+and :data:`NEGATION_CUES` / :data:`DOSING_ABBREVIATIONS`.  Only these text files
+are needed at run time.
 """
 from __future__ import annotations
 
@@ -32,17 +38,66 @@ CLINICAL_SUFFIX = re.compile(
 )
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
+NEGATION_CUES = frozenset("""
+    no not nor neither never none nothing nobody without cannot denies denied deny denying
+    negative neg absent absence unable ruled free
+    don't doesn't didn't isn't wasn't aren't weren't can't won't couldn't hasn't haven't hadn't
+    possible probable probably likely unlikely suspected suspect questionable
+""".split())
+"""Negation and certainty cues: masking one flips or blurs a finding, so they are always kept."""
+
+DOSING_ABBREVIATIONS = frozenset("""
+    po iv ivp ivpb im sq sc subq subcut sl pr ng ngt og prn bid tid qid qd qod qh qhs qam qpm
+    ac pc hs stat gtt gtts drip
+""".split())
+"""Route, frequency and drip shorthand: part of a dose ("lasix 40 mg IV bid").  Listed here
+because all-caps notes get no protection from the CAPS-abbreviation shape."""
+
+KEEP_LISTS = ("medical_terms.txt", "clinical_terms.txt")
+
+
+@lru_cache(maxsize=1)
+def term_sources() -> dict[str, frozenset[str]]:
+    """The keep-list by source (all lower case).
+
+    ``hand`` is medical_terms.txt (the first, hand-made list); ``clinical-ratio`` and
+    ``ncbi-disease`` are the sections of clinical_terms.txt (measured, written by
+    scripts/build_keep_list.py); ``negation`` is :data:`NEGATION_CUES`, ``dosing``
+    :data:`DOSING_ABBREVIATIONS`.
+    """
+    sources: dict[str, set[str]] = {}
+    for name in KEEP_LISTS:
+        text = resources.files("notesynth.resources").joinpath(name).read_text(encoding="utf-8")
+        section = "hand" if name == "medical_terms.txt" else name
+        for line in text.splitlines():
+            marker = re.fullmatch(r"#\s*\[([\w-]+)\]\s*", line)
+            if marker:
+                section = marker.group(1)
+            elif line.strip() and not line.startswith("#"):
+                sources.setdefault(section, set()).update(w.lower() for w in line.split())
+    sources["negation"] = set(NEGATION_CUES)
+    sources["dosing"] = set(DOSING_ABBREVIATIONS)
+    return {k: frozenset(v) for k, v in sources.items()}
+
 
 @lru_cache(maxsize=1)
 def medical_terms() -> frozenset[str]:
-    """The keep-list shipped with the package (lower case)."""
-    text = resources.files("notesynth.resources").joinpath("medical_terms.txt").read_text(encoding="utf-8")
-    words: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        words.update(w.lower() for w in line.split())
-    return frozenset(words)
+    """The keep-list shipped with the package (lower case): every source merged."""
+    return frozenset().union(*term_sources().values())
+
+
+def is_term(word: str, terms: frozenset[str]) -> bool:
+    """``word`` (any case) or its singular / non-possessive form is in ``terms``."""
+    w = word.lower()
+    if w.endswith("'s"):
+        w = w[:-2]
+    if w in terms:
+        return True
+    # plurals: "lungs", "pvcs", "abscesses"; short words ("was", "has", "us") are left alone
+    if len(w) <= 3 or not w.endswith("s"):
+        return False
+    stem = w[:-2]
+    return w[:-1] in terms or (w.endswith("es") and stem.endswith(("s", "x", "z", "ch", "sh")) and stem in terms)
 
 
 def is_mostly_upper(text: str) -> bool:
@@ -50,20 +105,33 @@ def is_mostly_upper(text: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
 
 
-def protect(text: str, extra_terms: frozenset[str] = frozenset()) -> list[Span]:
-    """Spans of ``text`` that the masker must leave untouched."""
+def protect(text: str, extra_terms: frozenset[str] = frozenset(), *,
+            terms: frozenset[str] | None = None) -> list[Span]:
+    """Spans of ``text`` that the masker must leave untouched.
+
+    ``terms`` replaces the keep-list (default :func:`medical_terms`; the benchmark
+    passes the old hand-made list to compare); ``extra_terms`` are added to it.
+    """
     spans: list[Span] = []
     for m in NUMBER_WITH_UNIT.finditer(text):
         if m.group().strip():
             spans.append(Span(m.start(), m.end(), "MEASURE"))
     for m in SECTION_HEADER.finditer(text):
         spans.append(Span(m.start(1), m.end(1), "HEADER"))
-    terms = medical_terms() | extra_terms
+    terms = medical_terms() if terms is None else terms
+    if extra_terms:
+        terms = terms | extra_terms
     caps_note = is_mostly_upper(text)
+    taken = bytearray(len(text))  # words inside a measure or header are covered already
+    for s in spans:
+        taken[s.start:s.end] = b"\x01" * (s.end - s.start)
     for m in WORD.finditer(text):
+        if taken[m.start()]:
+            continue
         word = m.group()
-        lower = word.lower()
-        if lower in terms or lower.rstrip("s") in terms:
+        if word.lower() in NEGATION_CUES:
+            spans.append(Span(m.start(), m.end(), "NEGATION"))
+        elif is_term(word, terms):
             spans.append(Span(m.start(), m.end(), "MEDICAL"))
         elif CLINICAL_SUFFIX.fullmatch(word) and len(word) > 6:
             spans.append(Span(m.start(), m.end(), "MEDICAL"))
