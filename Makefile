@@ -30,6 +30,7 @@ bench: setup
 	$(PY) bench/privacy.py
 	$(PY) bench/mlm_quality.py
 	$(PY) bench/batch.py
+	$(PY) bench/keep_list.py
 	$(PY) bench/utility.py
 
 clean:
