@@ -8,6 +8,7 @@ analysis on this public benchmark data."""
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import sys
 import time
@@ -22,9 +23,10 @@ from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
 
 
 def _context(text: str, start: int, end: int, width: int = 40) -> str:
-    left = text[max(0, start - width):start].replace("\n", " ")
-    right = text[end:end + width].replace("\n", " ")
-    return f"{left}[[{text[start:end]}]]{right}"
+    def flat(t: str) -> str:
+        return re.sub(r"\s+", " ", t)
+
+    return f"{flat(text[max(0, start - width):start])}[[{flat(text[start:end])}]]{flat(text[end:end + width])}"
 
 
 def _overlaps(spans, s: int, e: int) -> bool:

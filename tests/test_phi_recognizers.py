@@ -165,6 +165,9 @@ def test_institutions_and_places(detector):
     assert found(detector, t2, "02115")
     assert found(detector, t2, "Cleveland Clinic")
     assert not labels_over(detector, "TRANSFERRED TO FLOOR, ADMITTED TO HOSPITAL FOR REHAB", "HOSPITAL")
+    assert not labels_over(detector, "ALLERGIES: NKDA\nSystems Review: CV stable", "NKDA")
+    assert not labels_over(detector, "Stable. Ongoing med adjustments. Cont rehab.", "med")
+    assert not labels_over(detector, "ADMITTED INTO UNIT S/P PERICARDIAL EFFUSION", "UNIT")
     assert not labels_over(detector, "on CPAP 5 and PS 10 overnight", "CPAP 5")
     for text, needle in [("HEME: Crit 26 this am", "Crit 26"), ("lower c.o. Maps 62-67 earlier", "Maps 62"),
                          ("5 PEEP. Suctioned 2-3x for sm amt", "Suctioned 2"), ("CV: Given 25 lopressor", "Given 25")]:

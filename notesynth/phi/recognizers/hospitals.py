@@ -8,11 +8,13 @@ from .base import ClinicalRecognizer, Hit
 
 KEYWORDS = (r"(?:hospital|hosp\.?|hospiatal|medical cent(?:er|re)|med\.? c(?:ente)?r|med\.? ctr|medical|medical group|"
             r"clinic|health(?: system| center| centre|care| services)?|institute|infirmary|memorial|"
-            r"children'?s|rehab(?:ilitation)?(?: center| hospital)?|nursing home|"
-            r"heart institute|cancer center|surgical center|surgery center|va|vamc|langone|presbyterian)|General|Med\b\.?(?: Ctr| Center)?")
+            r"children'?s|rehabilitation(?: center| hospital)?|rehab(?: center| hospital)|nursing home|"
+            r"heart institute|cancer center|surgical center|surgery center|va|vamc|langone|presbyterian)")
+# short keywords only when capitalised: "Ongoing med adjustments", "Cont rehab" are charting
+CASED_KEYWORDS = r"(?:General|GENERAL|Med\b\.?(?: Ctr| Center)?|MED\b|Rehab\b|REHAB\b)"
 NAME_WORD = r"(?:St\.?|Saint|Mt\.?|Mount|[A-Z][a-z][A-Za-z'’\-]*|[A-Z]{2,5}(?![a-z]))"
 INSTITUTION = re.compile(
-    rf"\b((?:{NAME_WORD}(?:\s+(?:of|and|&|the)\s+| |-)){{1,4}})(?i:{KEYWORDS})\b(?:\s+(?i:hospital|medical center|center)|\s+of\s+[A-Z]\w+)?")
+    rf"\b((?:{NAME_WORD}(?:\s+(?:of|and|&|the)\s+| |-)){{1,4}})(?:(?i:{KEYWORDS})|{CASED_KEYWORDS})\b(?:\s+(?i:hospital|medical center|center)|\s+of\s+[A-Z]\w+)?")
 SAINT = re.compile(r"\b(?:St\.?|Saint|Mt\.?|Mount)\s+[A-Z][a-z]+(?:['’]s)?(?:\s+(?:Hospital|Medical Center|Clinic|Health))?\b")
 KNOWN = [
     "Johns Hopkins", "Mayo Clinic", "Cleveland Clinic", "Mass General", "Massachusetts General", "MGH",

@@ -7,8 +7,9 @@ from typing import Iterable
 from .. import lexicon as lx
 from .base import ClinicalRecognizer, Hit
 
+# words on one line only: "HPI\nLabs:" and "NKDA\nSystems Review" are section headings
 ORG = re.compile(
-    r"\b((?:[A-Z][A-Za-z&'\-]+\s+){1,3})(?:Corp(?:oration)?|Inc|LLC|Ltd|L\.L\.C\.|Co\.|Company|Group|Associates|"
+    r"\b((?:[A-Z][A-Za-z&'\-]+[ \t]+){1,3})(?:Corp(?:oration)?|Inc|LLC|Ltd|L\.L\.C\.|Co\.|Company|Group|Associates|"
     r"Industries|Enterprises|Partners|Holdings|Bank|Insurance|Foundation|University|College|School|Academy|"
     r"Church|Airlines|Motors|Systems|Technologies|Pharmaceuticals|Pharma|Labs|Laboratories)\b\.?")
 

@@ -11,7 +11,7 @@ NAMED_UNIT = re.compile(
     r"(?i:(?:\b(?:to|from|on|per|at|in|into|onto|off|or|and|plan)|[:.;,])\s+(?:the\s+)?)((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\s\d{1,2}[A-Z]?)\b"
     r"(?!\s*(?:mg|mcg|ml|cc|units?|%|hrs?|days?|min|am|pm|x\b|/|:|\.\d))")
 GENERIC_UNIT = re.compile(
-    r"\b(?i:ward|unit|floor|pod|wing|tower|building|bldg)\s+(?:[A-Z]?\d{1,2}[A-Z]?|[A-Z])\b|"
+    r"\b(?i:ward|unit|floor|pod|wing|tower|building|bldg)\s+(?:[A-Z]?\d{1,2}[A-Z]?|[A-Z])\b(?![/'’])|"  # not "UNIT S/P"
     r"\b\d{1,2}\s?(?:North|South|East|West|NORTH|SOUTH|EAST|WEST)\b")
 UNIT_WORDS = {"bed", "room", "rm", "pod", "ward", "unit", "floor", "level", "step", "grade", "stage", "class", "type",
               "lead", "leads", "day", "days", "hour", "hours", "week", "weeks", "team", "ns", "vent", "peep", "cpap"}
