@@ -83,6 +83,20 @@ def test_medical_words_not_names(detector, text, needle):
 
 
 @pytest.mark.parametrize("text,needle", [
+    ("male patient with a Modified Duke Score of 4", "Duke"),
+    ("reviewing connections to the McGill Pain Index.", "McGill"),
+    ("PAD in a 74-year-old female with a Rutherford score of 4", "Rutherford"),
+    ("History of Wilson's disease, on penicillamine", "Wilson"),
+])
+def test_eponym_scales_not_phi(detector, text, needle):
+    assert not labels_over(detector, text, needle)
+
+
+def test_titled_name_before_scale_word_kept(detector):
+    assert found(detector, "Dr. Carter index case reviewed today", "Carter", "NAME")
+
+
+@pytest.mark.parametrize("text,needle", [
     ("FOUND BY HUSBAND ON 4/18 ON FLOOR", "4/18"),
     ("extubated 04/19. tolerating well", "04/19"),
     ("admitted 2023-01-05 with chf", "2023-01-05"),

@@ -11,6 +11,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
 from ..spans import PHI_LABELS, Span, merge_overlapping
 from . import recognizers as R
+from .eponyms import is_eponym
 
 logger = logging.getLogger(__name__)
 
@@ -107,11 +108,13 @@ class PhiDetector:
         self._entities = sorted({e for r in self.registry.recognizers for e in r.supported_entities})
         logger.debug("PhiDetector ready: %d recognizers", len(self.registry.recognizers))
 
-    def _to_spans(self, results: Sequence[RecognizerResult]) -> List[Span]:
+    def _to_spans(self, text: str, results: Sequence[RecognizerResult]) -> List[Span]:
         spans = []
         for r in results:
             label = PRESIDIO_TO_LABEL.get(r.entity_type)
             if label is None or label not in self.labels or r.score < self.config.score_threshold:
+                continue
+            if is_eponym(text, r.start, r.end, label):
                 continue
             spans.append(Span(r.start, r.end, label, float(r.score)))
         return merge_overlapping(spans)
@@ -123,7 +126,7 @@ class PhiDetector:
             text=text, language="en", entities=self._entities, nlp_artifacts=artifacts,
             score_threshold=self.config.score_threshold,
         )
-        return self._to_spans(results)
+        return self._to_spans(text, results)
 
     def detect(self, text: str) -> List[Span]:
         artifacts = self.nlp_engine.process_text(text, "en")
