@@ -24,3 +24,20 @@ def load_jsonl(path: Path, limit: int | None = None) -> list[dict]:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+AUDIT = Path(__file__).with_name("silver_audit.jsonl")
+
+
+def load_audit(path: Path = AUDIT) -> dict[str, set[tuple[str, int, int]]]:
+    """Gold spans a human review found are not PHI, by data file name: {(id, start, end)}.
+
+    bench/silver_audit.jsonl gives each one's category and reason (silver labels from a
+    rule-based tagger: clinical values read as dates, clock times, name surrogates that
+    the data set put on non-name words)."""
+    audit: dict[str, set[tuple[str, int, int]]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            e = json.loads(line)
+            audit.setdefault(e["file"], set()).add((e["id"], e["start"], e["end"]))
+    return audit

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import load_audit  # noqa: E402
+
 from notesynth.phi import DetectorConfig, PhiDetector  # noqa: E402
 from notesynth.phi.scoring import TOKEN_RE, load_rows, score_rows  # noqa: E402
 from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
@@ -62,19 +64,6 @@ def print_false_positives(rows, preds) -> None:
         for p in pred:
             if not any(g["start"] < p.end and p.start < g["end"] for g in gold):
                 print(f"  FP {row['id']} {p.label:<14} {_context(text, p.start, p.end)}")
-
-
-AUDIT = Path(__file__).with_name("silver_audit.jsonl")
-
-
-def load_audit(path: Path = AUDIT) -> dict[str, set[tuple[str, int, int]]]:
-    """Audited non-PHI gold spans by data file name: {(id, start, end)}."""
-    audit: dict[str, set[tuple[str, int, int]]] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            e = json.loads(line)
-            audit.setdefault(e["file"], set()).add((e["id"], e["start"], e["end"]))
-    return audit
 
 
 def without_audited(rows: list[dict], audited: set[tuple[str, int, int]]) -> list[dict]:
