@@ -36,6 +36,17 @@ normal abnormal unremarkable stable unstable resolved worsening worse improving 
 elevated decreased increased high low bilateral left right
 """.split())
 
+# Words that only introduce or stand for identity: a written title makes the next word read
+# as a name ("DR DR", "Mr ABC"), weekdays and months make dates, and the placeholders of the
+# de-identified training corpus ("Dr. X", "ABC", "XYZ") are de-identification debris.  Left
+# to the model they fail the residual-PHI check and cost a retry or a held-back note.
+IDENTITY_FILLS = frozenset("""
+dr mr mrs ms miss mister sir madam
+abc xyz xxx xx yyy yyyy zzz
+monday tuesday wednesday thursday friday saturday sunday
+january february april june july august september october november december
+""".split())
+
 
 class ModelLoadError(RuntimeError):
     """The model folder is missing, incomplete or unreadable."""
@@ -294,7 +305,7 @@ class Infiller:
 
 def _fill_allowed(word: str) -> bool:
     w = word.lower()
-    return w not in BANNED_FILLS and (len(w) > 1 or w == "a")
+    return w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
 
 
 def apply_case(template: str, word: str) -> str:

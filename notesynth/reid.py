@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -63,6 +64,10 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
     norm_out = f" {normalise(synthetic)} "
     out_words = set(norm_out.split())
     leaks = []
+
+    @lru_cache(maxsize=1)
+    def outside_text() -> str:
+        return f" {' '.join(_words_outside(original, phi))} "
     for span in phi:
         value = normalise(original[span.start:span.end])
         if not value:
@@ -70,6 +75,11 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
         if span.label == "NAME":
             parts = [p for p in value.split() if len(p) > 1 and p not in NAME_TITLES]
             if any(_name_part_found(p, out_words, name_fuzz) for p in parts):
+                leaks.append(span)
+        elif value.isdigit() and len(value) <= 2:
+            # a two-digit year ("'94") is also a sat, a rate, a dose: it leaks only when the
+            # output has more of it than the original has outside its PHI
+            if norm_out.count(f" {value} ") > outside_text().count(f" {value} "):
                 leaks.append(span)
         elif len(value) >= 2 and f" {value} " in norm_out:
             leaks.append(span)

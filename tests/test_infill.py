@@ -137,3 +137,14 @@ def test_logits_do_not_depend_on_the_thread_count():
                          text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "0"
+
+
+def test_fills_never_write_titles_dates_or_placeholders(infiller):
+    """A written "Dr"/"Monday"/"ABC" would read as PHI in the output and fail the check."""
+    from notesynth.infill import IDENTITY_FILLS
+
+    vocab = infiller.tokenizer.get_vocab()
+    present = [w for w in IDENTITY_FILLS if w in vocab]
+    assert present, "the test model's vocabulary should hold some identity words"
+    assert not any(bool(infiller.start_ok[vocab[w]]) for w in present)
+    assert bool(infiller.start_ok[vocab["the"]])  # ordinary words stay allowed

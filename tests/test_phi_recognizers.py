@@ -221,3 +221,10 @@ def test_offline_with_sockets_blocked(monkeypatch):
     text = "Email jo@example.com or visit https://example.com/x; Dr. Lee on 3/4/2021 at 192.168.1.1"
     spans = det.detect(text)
     assert {"EMAIL_ADDRESS", "URL", "NAME", "DATE", "IP_ADDRESS"} <= {s.label for s in spans}
+
+
+def test_titled_name_stops_at_the_end_of_a_sentence(detector):
+    text = "Spoke with Dr. Pratt. Await results of CT."
+    assert found(detector, text, "Pratt", "NAME")
+    assert not labels_over(detector, text, "Await")
+    assert found(detector, "Dr. J. Smith saw pt", "Smith", "NAME") and found(detector, "Dr. J. Smith saw pt", "J.")

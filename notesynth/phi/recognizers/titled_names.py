@@ -71,6 +71,8 @@ class TitledNameRecognizer(ClinicalRecognizer):
                 gap = text[out[-1].end:w.start]
                 if not re.fullmatch(r"\.? ?|\.?-", gap):
                     break
+                if "." in gap and len(out[-1].text.rstrip(".")) > 1:
+                    break  # "Dr. Pratt. Await results": a period after a whole word ends the name
             if INITIALS.match(w.text) or (len(w.text) == 1 and w.text.isupper()):
                 # an initial: keep the following period
                 end = w.end + 1 if text[w.end:w.end + 1] == "." else w.end
