@@ -13,6 +13,7 @@ near-copy of a training document; otherwise
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -56,7 +57,10 @@ class RiskReport:
 
 
 def normalise(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    """Lower-case words of letters and digits in any script, accents dropped ("Núñez" -> "nunez")."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[^\W_]+", folded))
 
 
 def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90) -> list[Span]:
@@ -67,7 +71,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
 
     @lru_cache(maxsize=1)
     def outside_text() -> str:
-        return f" {' '.join(_words_outside(original, phi))} "
+        return f" {normalise(_blank(original, phi))} "
     for span in phi:
         value = normalise(original[span.start:span.end])
         if not value:
@@ -101,18 +105,27 @@ def residual_spans(found_in_output: list[Span], placed: list[Span]) -> list[Span
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:
     """Share of the original's distinctive word trigrams (with an uncommon word) found in the output."""
-    grams = _trigrams(_words_outside(original, phi), is_common)
+    # trigrams never bridge a PHI span: the words on its two sides were never adjacent
+    grams = [g for seg in _segments_outside(original, phi) for g in _trigrams(seg, is_common)]
     if not grams:
         return 0.0
     out = set(_trigrams(re.findall(r"[a-z0-9]+", synthetic.lower()), lambda w: True, keep_all=True))
     return sum(g in out for g in grams) / len(grams)
 
 
-def _words_outside(text: str, spans: list[Span]) -> list[str]:
-    chars = list(text.lower())
+def _blank(text: str, spans: list[Span]) -> str:
+    """The text with each span's characters replaced by NUL (before any case folding, which can
+    change the length: "İ".lower() is two characters, and the offsets index the text as given)."""
+    chars = list(text)
     for s in spans:
-        chars[s.start:s.end] = [" "] * (s.end - s.start)
-    return re.findall(r"[a-z0-9]+", "".join(chars))
+        chars[s.start:s.end] = ["\x00"] * (s.end - s.start)
+    return "".join(chars)
+
+
+def _segments_outside(text: str, spans: list[Span]) -> list[list[str]]:
+    """The words of each stretch of text between PHI spans."""
+    return [words for seg in _blank(text, spans).lower().split("\x00")
+            if (words := re.findall(r"[a-z0-9]+", seg))]
 
 
 def _trigrams(words: list[str], is_common, keep_all: bool = False) -> list[tuple[str, str, str]]:

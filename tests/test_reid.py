@@ -1,0 +1,532 @@
+"""The re-identification checker: each check on constructed cases, then the policy end to end.
+
+Unit cases build the PHI spans by hand (no detector) so each check is tested on its own;
+the CLI cases run the real detector and the session's tiny model.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from notesynth.cli import app
+from notesynth.memorization import INDEX_FILE, MemorizationIndex
+from notesynth.reid import (RiskSettings, distinctive_overlap, leaked_spans, longest_verbatim_run,
+                            residual_spans, score)
+from notesynth.spans import Span
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "sample_notes"
+runner = CliRunner()
+
+
+def _span(text: str, value: str, label: str, nth: int = 0) -> Span:
+    """The span of the nth occurrence of ``value`` in ``text``."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(value, start + 1)
+    return Span(start, start + len(value), label)
+
+
+def _manifest(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+# ------------------------------------------------------------------ 1. leaked PHI
+ORIG = "Seen by Dr. John Smith on 4/19 for chest pain; wife at bedside."
+PHI = [_span(ORIG, "Dr. John Smith", "NAME"), _span(ORIG, "4/19", "DATE")]
+
+
+@pytest.mark.parametrize("output", [
+    "Seen by Dr. John Smith on 5/2 for chest pain.",   # verbatim
+    "Seen by DR. SMITH on 5/2.",                       # case
+    "Seen by smith, on 5/2.",                          # punctuation beside it
+    "Seen by  Smith\n\non 5/2.",                       # spacing
+    "Seen by Dr. Smithe on 5/2.",                      # fuzzy: one letter added (ratio 91 >= 90)
+    "Called John about results.",                      # a short name part, exact
+])
+def test_name_in_output_is_a_leak(output):
+    leaks = leaked_spans(ORIG, output, PHI)
+    assert [s.label for s in leaks] == ["NAME"]
+
+
+@pytest.mark.parametrize("output", [
+    "Seen by Dr. Adams on 5/2 for chest pain; wife at bedside.",  # title alone
+    "Seen by Dr. on 5/2.",
+    "Seen by Dr. Jon Smyth-Baker on 5/2.",  # 'jon'/'smyth': short parts are never fuzzy-matched; smyth ratio 80
+    "Seen by Dr. Mary Snow on 5/2 for chest pain; wife at bedside.",  # surrogates only
+])
+def test_title_alone_or_surrogates_are_not_a_leak(output):
+    assert leaked_spans(ORIG, output, PHI) == []
+
+
+def test_fuzzy_name_match_follows_the_configured_threshold():
+    orig = "Pt Wilbur Thistlewood admitted overnight."
+    phi = [_span(orig, "Wilbur Thistlewood", "NAME")]
+    transposed = "Pt Peter Thistelwood admitted overnight."  # 'thistelwood': two letters swapped, ratio 90.9
+    assert leaked_spans(orig, transposed, phi, name_fuzz=90)
+    assert not leaked_spans(orig, transposed, phi, name_fuzz=95)
+    # a 5-letter name with two letters swapped (ratio 80): a leak only at a looser setting
+    orig5 = "Pt Smith admitted overnight."
+    phi5 = [_span(orig5, "Smith", "NAME")]
+    assert not leaked_spans(orig5, "Pt Smiht admitted.", phi5, name_fuzz=90)
+    assert leaked_spans(orig5, "Pt Smiht admitted.", phi5, name_fuzz=80)
+    # a 4-letter name is only ever matched exactly, whatever the setting
+    orig4 = "Pt Ross admitted overnight."
+    phi4 = [_span(orig4, "Ross", "NAME")]
+    assert not leaked_spans(orig4, "Pt Rosa admitted.", phi4, name_fuzz=50)
+    assert leaked_spans(orig4, "Pt ROSS admitted.", phi4, name_fuzz=100)
+
+
+def test_names_in_other_scripts_and_with_accents_leak():
+    orig = "Pt Núñez seen with daughter 王伟 today."
+    phi = [_span(orig, "Núñez", "NAME"), _span(orig, "王伟", "NAME")]
+    assert [orig[s.start:s.end] for s in leaked_spans(orig, "Pt NUNEZ seen.", phi)] == ["Núñez"]
+    assert [orig[s.start:s.end] for s in leaked_spans(orig, "Daughter 王伟 called.", phi)] == ["王伟"]
+    assert leaked_spans(orig, orig, phi) == phi
+    assert leaked_spans(orig, "Pt Garcia seen with daughter 李娜 today.", phi) == []
+
+
+def test_span_offsets_hold_when_lower_casing_changes_the_length():
+    # 'İ'.lower() is two characters: the PHI must be blanked at the offsets of the text as given
+    orig = "İİİ clinic: Dx COPD in 94, smoker. Sat 91% on 2L."
+    phi = [_span(orig, "94", "DATE")]
+    assert [s.label for s in leaked_spans(orig, "Sat 94% today.", phi)] == ["DATE"]
+    orig2 = "İİİ clinic: Mr Zorblax given quintessa daily"
+    phi2 = [_span(orig2, "Zorblax", "NAME")]
+    assert distinctive_overlap(orig2, orig2, phi2, _is_common) == 1.0
+
+
+@pytest.mark.parametrize("output,leak", [
+    ("Follow-up on 4-19 in clinic.", True),
+    ("Follow-up on 4.19 in clinic.", True),
+    ("Follow-up on 4 / 19 in clinic.", True),
+    ("Follow-up on 4/21 in clinic.", False),
+    ("Follow-up on 14/19 in clinic.", False),  # '14 19' is not '4 19'
+])
+def test_dates_are_compared_normalised(output, leak):
+    leaks = leaked_spans(ORIG, output, PHI)
+    assert [s.label for s in leaks] == (["DATE"] if leak else [])
+
+
+def test_other_phi_compared_normalised():
+    orig = "MRN 8842193, phone (617) 555-0199, email bw@example.org."
+    phi = [_span(orig, "8842193", "MEDICAL_RECORD_NUMBER"), _span(orig, "(617) 555-0199", "PHONE_NUMBER"),
+           _span(orig, "bw@example.org", "EMAIL_ADDRESS")]
+    out = "MRN 5550000, phone 617-555-0199, email bw.example.org"
+    assert sorted(s.label for s in leaked_spans(orig, out, phi)) == ["EMAIL_ADDRESS", "PHONE_NUMBER"]
+    assert leaked_spans(orig, "MRN 1234567, phone (508) 555-0100, email x@y.org", phi) == []
+
+
+def test_two_digit_value_leaks_only_beyond_its_uses_outside_phi():
+    orig = "Dx COPD in 94, smoker. Today sat 94% on 2L."
+    phi = [_span(orig, "94", "DATE", nth=0)]
+    assert orig[phi[0].start:phi[0].end] == "94" and orig[phi[0].start - 3:phi[0].start] == "in "
+    assert leaked_spans(orig, "Dx COPD in 1988, smoker. Today sat 94% on 2L.", phi) == []
+    assert leaked_spans(orig, "Dx COPD years ago. Today sat 94% on 2L.", phi) == []
+    assert [s.label for s in leaked_spans(orig, "Dx COPD in 94, smoker. Today sat 94% on 2L.", phi)] == ["DATE"]
+    assert [s.label for s in leaked_spans(orig, "Dx COPD in 94, smoker. Today sat 91% on 2L.", phi)] == []
+    # with no other use of '94' in the original, one '94' in the output is the leak
+    orig2 = "Dx COPD in 94, smoker. Today sat 91% on 2L."
+    phi2 = [_span(orig2, "94", "DATE")]
+    assert [s.label for s in leaked_spans(orig2, "Sat 94% today.", phi2)] == ["DATE"]
+
+
+# ------------------------------------------------------------------ 2. residual PHI
+def test_residual_spans_are_those_not_on_a_placed_surrogate():
+    placed = [Span(10, 20, "NAME"), Span(40, 45, "DATE")]
+    on_surrogate = Span(12, 18, "NAME")
+    straddling = Span(38, 41, "DATE")
+    touching = Span(20, 25, "NAME")     # half-open spans: [20, 25) does not overlap [10, 20)
+    elsewhere = Span(60, 70, "HOSPITAL")
+    found = [on_surrogate, straddling, touching, elsewhere]
+    assert residual_spans(found, placed) == [touching, elsewhere]
+    assert residual_spans(found, []) == found
+    assert residual_spans([], placed) == []
+
+
+# ------------------------------------------------------------------ 3. distinctive overlap
+RARE = {"zorblax", "quintessa", "vexmoril"}
+
+
+def _is_common(word: str) -> bool:
+    return word not in RARE
+
+
+def test_distinctive_overlap_identical_and_all_changed():
+    orig = "the patient was seen today and zorblax was given for pain then quintessa at night"
+    assert distinctive_overlap(orig, orig, [], _is_common) == 1.0
+    assert distinctive_overlap(orig, orig.upper().replace(" ", "  "), [], _is_common) == 1.0
+    changed = orig.replace("zorblax", "aspirin").replace("quintessa", "tylenol")
+    assert distinctive_overlap(orig, changed, [], _is_common) == 0.0
+
+
+def test_trigrams_of_common_words_do_not_count():
+    orig = "the patient was seen today and zorblax was given for pain"
+    out = "the patient was seen today and aspirin was given for pain"
+    # 6 all-common trigrams survive, the 3 with 'zorblax' do not
+    assert distinctive_overlap(orig, out, [], _is_common) == 0.0
+    assert distinctive_overlap(orig, out, [], lambda w: False) == pytest.approx(6 / 9)
+    # no distinctive trigram at all: nothing to keep, overlap 0
+    assert distinctive_overlap(orig, orig, [], lambda w: True) == 0.0
+    # digits are never distinctive
+    assert distinctive_overlap("bp 120 80 hr 90", "bp 120 80 hr 90", [], lambda w: False) == 1.0
+    assert distinctive_overlap("120 80 90 100", "120 80 90 100", [], lambda w: False) == 0.0
+
+
+def test_partial_overlap_and_phi_words_excluded():
+    orig = "zorblax given then quintessa given then vexmoril given"
+    # grams with a rare word: (zorblax given then) (given then quintessa) (then quintessa given)
+    # (quintessa given then) (given then vexmoril) (then vexmoril given) -> 6; 'given then' alone is common
+    out = "zorblax given then aspirin given then vexmoril given"
+    # kept: (zorblax given then), (given then vexmoril), (then vexmoril given) -> 3 / 6
+    assert distinctive_overlap(orig, out, [], _is_common) == pytest.approx(3 / 6)
+
+
+def test_phi_is_left_out_and_no_trigram_bridges_it():
+    orig = "Mr Zorblax given quintessa daily"
+    phi = [_span(orig, "Zorblax", "NAME")]
+    # outside PHI there are two stretches, 'mr' and 'given quintessa daily': one trigram
+    assert distinctive_overlap(orig, orig, phi, _is_common) == 1.0          # a copy keeps it all
+    assert distinctive_overlap(orig, "Mr Adams given quintessa daily", phi, _is_common) == 1.0  # surrogate only
+    # 'mr given quintessa' was never three adjacent words of the original
+    assert distinctive_overlap(orig, "mr given quintessa", phi, _is_common) == 0.0
+    assert distinctive_overlap(orig, "Mr Adams given aspirin daily", phi, _is_common) == 0.0
+
+
+# ------------------------------------------------------------------ 4. longest verbatim run
+def _brute_run(a: str, b: str) -> int:
+    x, y = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
+    best = 0
+    prev = [0] * (len(y) + 1)
+    for i in range(1, len(x) + 1):
+        cur = [0] * (len(y) + 1)
+        for j in range(1, len(y) + 1):
+            if x[i - 1] == y[j - 1]:
+                cur[j] = prev[j - 1] + 1
+                best = max(best, cur[j])
+        prev = cur
+    return best
+
+
+def test_longest_verbatim_run_known_values():
+    shared = "pt tolerated tube feeds at goal overnight"
+    a = f"Neuro intact. {shared}. Plan wean vent."
+    b = f"Afebrile, {shared.upper()}; family updated by phone"
+    assert longest_verbatim_run(a, b) == 7
+    assert longest_verbatim_run(b, a) == 7
+    assert longest_verbatim_run("alpha bravo charlie", "delta echo foxtrot") == 0
+    assert longest_verbatim_run("", "anything") == 0 and longest_verbatim_run("anything", "") == 0
+    assert longest_verbatim_run(a, a) == len(re.findall(r"\w+", a))
+    # repeated words do not inflate the run
+    assert longest_verbatim_run("a a a a b", "a a c a a a") == 3
+
+
+def test_longest_verbatim_run_matches_brute_force():
+    rng = random.Random(7)
+    vocab = ["pt", "bp", "stable", "on", "vent", "the", "and", "given"]
+    for _ in range(150):
+        a = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
+        b = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
+        assert longest_verbatim_run(a, b) == _brute_run(a, b) == longest_verbatim_run(b, a), (a, b)
+
+
+# ------------------------------------------------------------------ 5. score
+WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
+         "oscar papa quebec romeo sierra tango uniform victor").split()
+NEW = "one two three four five six seven eight nine ten".split()  # digits spelt: still words
+assert len(WORDS) == 22
+
+
+def _overlap_case():
+    """22 distinct words (20 trigrams); the output keeps the first 12: overlap 10/20, run 12."""
+    return " ".join(WORDS), " ".join(WORDS[:12] + [w + "x" for w in NEW])
+
+
+def test_score_leak_is_risk_one_and_names_the_label_not_the_phi():
+    orig = "Pt Bartholomew Wigglesworth seen on 03/14/2021 with dyspnea."
+    phi = [_span(orig, "Bartholomew Wigglesworth", "NAME"), _span(orig, "03/14/2021", "DATE")]
+    out = "Pt Henry WIGGLESWORTH seen on 05/01/2020 with dyspnea."
+    rep = score(orig, out, phi, [], RiskSettings(max_risk=1.0))
+    assert rep.risk == 1.0 and not rep.passed
+    assert rep.leaked_phi == 1 and rep.leaked_labels == ("NAME",)
+    blob = json.dumps(rep.to_dict()).lower()
+    assert "NAME" in " ".join(rep.reasons) and "leaked PHI" in " ".join(rep.reasons)
+    for value in ("bartholomew", "wigglesworth", "03/14/2021", "2021"):
+        assert value not in blob
+    clean = score(orig, "Pt Henry Adams seen on 05/01/2020 with dyspnea.", phi, [], RiskSettings(max_risk=1.0))
+    assert clean.passed and clean.leaked_phi == 0 and clean.risk < 1.0
+
+
+def test_score_residual_phi_fails_only_when_configured():
+    orig, out = _overlap_case()
+    residual = [Span(0, 5, "HOSPITAL")]
+    rep = score(orig, out, [], residual, RiskSettings(fail_on_residual_phi=True), lambda w: False)
+    assert not rep.passed and rep.risk == 1.0
+    assert rep.residual_phi == 1 and rep.residual_labels == ("HOSPITAL",)
+    assert any("residual PHI" in r and "HOSPITAL" in r for r in rep.reasons)
+    rep = score(orig, out, [], residual, RiskSettings(fail_on_residual_phi=False), lambda w: False)
+    assert rep.passed and rep.risk < 1.0 and rep.residual_phi == 1 and rep.reasons == ()
+
+
+def test_score_risk_formula():
+    orig, out = _overlap_case()
+    assert longest_verbatim_run(orig, out) == 12
+    rep = score(orig, out, [], [], RiskSettings(max_risk=1.0, run_scale=40), lambda w: False)
+    assert rep.distinctive_overlap == pytest.approx(10 / 20)
+    assert rep.longest_verbatim_run == 12
+    assert rep.risk == pytest.approx(0.5 * 0.5 + 0.5 * 12 / 40)
+    assert rep.passed
+    # the run term saturates at run_scale
+    rep = score(orig, out, [], [], RiskSettings(max_risk=1.0, run_scale=8), lambda w: False)
+    assert rep.risk == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
+    # with every word common only the run counts
+    rep = score(orig, out, [], [], RiskSettings(max_risk=1.0), lambda w: True)
+    assert rep.distinctive_overlap == 0.0 and rep.risk == pytest.approx(0.5 * 12 / 40)
+    # overlap off (redaction): nothing counted
+    rep = score(orig, out, [], [], RiskSettings(max_risk=0.0, check_overlap=False), lambda w: False)
+    assert rep.risk == 0.0 and rep.longest_verbatim_run == 0 and rep.passed
+
+
+def test_score_max_risk_turns_a_pass_into_a_source_overlap_fail():
+    orig, out = _overlap_case()
+    expected = 0.5 * 0.5 + 0.5 * 12 / 40
+    passing = score(orig, out, [], [], RiskSettings(max_risk=0.5), lambda w: False)
+    assert passing.passed and passing.reasons == ()
+    at = score(orig, out, [], [], RiskSettings(max_risk=passing.risk), lambda w: False)
+    assert at.passed  # "above" the maximum fails, equal does not
+    failing = score(orig, out, [], [], RiskSettings(max_risk=0.3), lambda w: False)
+    assert not failing.passed
+    assert failing.risk == pytest.approx(expected)  # the threshold does not change the score
+    assert len(failing.reasons) == 1 and failing.reasons[0].startswith("source overlap")
+
+
+def test_score_memorization_at_threshold_fails():
+    orig, out = _overlap_case()
+    settings = RiskSettings(max_risk=1.0, memorization_threshold=0.8)
+    rep = score(orig, out, [], [], settings, lambda w: False, memorization=0.8)
+    assert not rep.passed and rep.risk == 1.0 and any("near-copy" in r for r in rep.reasons)
+    rep = score(orig, out, [], [], settings, lambda w: False, memorization=0.79)
+    assert rep.passed and rep.risk < 1.0 and rep.memorization == 0.79
+    assert score(orig, out, [], [], settings, lambda w: False).memorization is None
+
+
+# ------------------------------------------------------------------ 6. memorisation index
+def _sample_texts() -> list[str]:
+    return [p.read_text() for p in sorted(SAMPLES.glob("*.txt"))]
+
+
+def test_memorization_index_near_copy_scores_high_unrelated_low(tmp_path):
+    texts = _sample_texts()
+    train, unseen = texts[:4], texts[4:]
+    index = MemorizationIndex.build(train)
+    assert index.signatures.shape[0] == 4
+    threshold = RiskSettings().memorization_threshold
+    # case and punctuation do not change the shingles
+    assert index.nearest(re.sub(r"[^\w\s]", " ", train[1].upper())) == 1.0
+    # one word replaced near the end of a training note: a near-copy
+    words = train[2].split()
+    words[-3] = "zzqx"
+    assert index.nearest(" ".join(words)) >= threshold
+    for text in unseen:
+        assert index.nearest(text) < 0.2
+    assert index.nearest("") == 0.0
+    # save / load round trip
+    path = index.save(tmp_path)
+    assert path.name == INDEX_FILE and path.exists()
+    loaded = MemorizationIndex.load(tmp_path)
+    assert loaded is not None and (loaded.signatures == index.signatures).all()
+    assert loaded.nearest(" ".join(words)) == index.nearest(" ".join(words))
+    assert MemorizationIndex.load(tmp_path / "nowhere") is None
+    assert MemorizationIndex.build([]).nearest(train[0]) == 0.0
+
+
+def test_trained_model_ships_an_index_the_synthesizer_uses(synthesizer):
+    index = synthesizer.memorization_index
+    assert index is not None and len(index.signatures) >= 5
+    best = max(index.nearest(t) for t in _sample_texts())
+    assert best == 1.0  # a training note is its own nearest document
+
+
+# ------------------------------------------------------------------ 7. policy through the CLI
+PHI_NOTES = {
+    "held-a": ("Patient Bartholomew Wigglesworth (MRN 8842193) was seen on 03/14/2021 at Saint Ignatius Hospital "
+               "by Dr. Philippa Thistlewood for worsening dyspnea. Wife Griselda Wigglesworth can be reached at "
+               "(617) 555-0199. Lives at 42 Larkspur Lane, Framingham MA 01701. BP 132/84, HR 90, afebrile. "
+               "Continues metoprolol 25 mg twice daily and furosemide 40 mg daily. Follow up on 04/02/2021.\n"),
+    "held-b": ("Mrs. Euphemia Oglethorpe, a retired schoolteacher, was admitted on 11/02/2019 to Mercy Vale "
+               "Medical Center after a fall at home on Quillfeather Road in Tewksbury. Her son Ambrose Oglethorpe "
+               "called from 978-555-0143. Hip films showed no fracture. Pain controlled with acetaminophen, "
+               "physical therapy to evaluate gait tomorrow. Seen by Dr. Cornelius Vandersloot.\n"),
+    "held-c": ("Mr. Leopold Fairweather-Crisp, SSN 123-45-6789, email lfcrisp@example.org, presented to "
+               "Brookhollow Community Hospital on 07/21/2020 with chest pain radiating to the left arm. "
+               "Troponin negative times two, ECG without acute changes. Daughter Marigold Fairweather at bedside. "
+               "Plan stress test in the morning, aspirin and atorvastatin continued. Dr. Thaddeus Pemberton aware.\n"),
+}
+PHI_STRINGS = ["Bartholomew", "Wigglesworth", "8842193", "03/14/2021", "Ignatius", "Philippa", "Thistlewood",
+               "Griselda", "555-0199", "Larkspur", "Framingham", "01701", "04/02/2021",
+               "Euphemia", "Oglethorpe", "11/02/2019", "Mercy Vale", "Quillfeather", "Tewksbury", "Ambrose",
+               "978-555-0143", "Cornelius", "Vandersloot",
+               "Leopold", "Fairweather", "123-45-6789", "lfcrisp", "Brookhollow", "07/21/2020", "Marigold",
+               "Thaddeus", "Pemberton"]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _assert_no_note_text(blob: str) -> None:
+    low = blob.lower()
+    for phi in PHI_STRINGS:
+        assert phi.lower() not in low, phi
+    # no 8-word run of any note (a held note's text, even without its PHI)
+    blob_grams = {tuple(g) for g in _ngrams(_words(blob), 8)}
+    for note_id, text in PHI_NOTES.items():
+        for g in _ngrams(_words(text), 8):
+            assert tuple(g) not in blob_grams, (note_id, " ".join(g))
+
+
+def _ngrams(words: list[str], n: int):
+    return (words[i:i + n] for i in range(len(words) - n + 1))
+
+
+@pytest.fixture
+def phi_folder(tmp_path) -> Path:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for note_id, text in PHI_NOTES.items():
+        (folder / f"{note_id}.txt").write_text(text)
+    return folder
+
+
+@pytest.fixture
+def restore_logging():
+    """In-process CLI runs change the root logger; undo that afterwards.  Before, clear the
+    level another in-process command may have left on notesynth's loggers (``notesynth sweep``
+    sets notesynth.pipeline to WARNING and never restores it)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    ours = {name: lg.level for name, lg in logging.root.manager.loggerDict.items()
+            if name.startswith("notesynth") and isinstance(lg, logging.Logger)}
+    for name in ours:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    yield
+    for name, lvl in ours.items():
+        logging.getLogger(name).setLevel(lvl)
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    for h in handlers:
+        if h not in root.handlers:
+            root.addHandler(h)
+    root.setLevel(level)
+
+
+def _exit_codes_from_help() -> dict[str, int]:
+    res = runner.invoke(app, ["synth", "--help"], terminal_width=200)
+    assert res.exit_code == 0
+    text = " ".join(res.output.split())
+    epilog = text[text.index("Exit codes:") + len("Exit codes:"):]
+    return {desc.strip().rstrip("."): int(code) for code, desc in re.findall(r"(\d+) ([^;]+)", epilog)}
+
+
+@pytest.mark.parametrize("on_fail", ["hold", "error"])
+def test_policy_retry_then_hold_or_error_through_the_cli(tiny_model, phi_folder, tmp_path, on_fail,
+                                                       restore_logging):
+    out = tmp_path / "out"
+    log_file = tmp_path / "log.txt"
+    res = runner.invoke(app, ["synth", str(phi_folder), str(out), "--model", str(tiny_model), "--seed", "3",
+                              "--max-risk", "0.0", "--retries", "2", "--on-fail", on_fail,
+                              "--verbose", "--log-file", str(log_file)])
+    codes = _exit_codes_from_help()
+    if on_fail == "hold":
+        expected = next(c for d, c in codes.items() if "held back" in d)
+        assert expected == 1
+    else:  # --on-fail error: "count as an error" -> the documented code for failed inputs
+        expected = next(c for d, c in codes.items() if "failed" in d and "inputs" in d)
+        assert expected == 3
+    assert res.exit_code == expected, res.output[-2000:]
+
+    rows = {r["id"]: r for r in _manifest(out / "manifest.jsonl")}
+    assert set(rows) == set(PHI_NOTES)
+    for note_id, row in rows.items():
+        assert row["status"] == ("held" if on_fail == "hold" else "error"), row
+        assert row["attempts"] == 3, row            # first try + 2 retries
+        # the row is the last attempt's: mask ratio 0.3 + 2 * 0.15 = 0.6 (the first try masks ~0.3)
+        assert row["masked_words"] >= 0.5 * row["words"], row
+        assert row["error"].startswith("privacy check failed: ") and len(row["error"]) > 24, row
+        assert row["risk"]["passed"] is False and row["risk"]["reasons"]
+        assert not (out / f"{note_id}.txt").exists()
+    assert not list(out.rglob("*.txt"))
+    log_text = log_file.read_text()
+    # the retries really happened, and the log says so without text
+    for note_id in PHI_NOTES:
+        for attempt in (1, 2, 3):
+            assert f"note {note_id} attempt {attempt} failed the privacy check" in log_text
+
+    blob = [res.output, res.stderr, log_text]
+    for path in out.rglob("*"):
+        if path.is_file():
+            blob.append(path.read_text(errors="replace"))
+    _assert_no_note_text("\n".join(blob))
+
+
+def test_the_leak_sweep_itself_can_fail():
+    """Guard: the sweep used above does catch PHI and note runs."""
+    text = PHI_NOTES["held-b"]
+    with pytest.raises(AssertionError):
+        _assert_no_note_text("log: " + "Vandersloot")
+    with pytest.raises(AssertionError):
+        _assert_no_note_text("Hip films showed no fracture. Pain controlled with")  # 8 words, no PHI
+    _assert_no_note_text("hip films showed no fracture pain controlled")  # 7 words are allowed
+
+
+# ------------------------------------------------------------------ 8. notesynth score
+SURROGATES = {
+    "Bartholomew Wigglesworth": "Henry Castellano", "8842193": "5501276", "03/14/2021": "06/02/2020",
+    "Saint Ignatius Hospital": "Riverside Regional Hospital", "Philippa Thistlewood": "Laura Okafor",
+    "Griselda Wigglesworth": "Maria Castellano", "(617) 555-0199": "(508) 555-0142",
+    "42 Larkspur Lane": "17 Birch Street", "Framingham": "Worcester", "01701": "01602",
+    "04/02/2021": "07/20/2020",
+}
+
+
+def test_score_command_pairs_by_id(tiny_model, tmp_path, restore_logging):
+    originals = tmp_path / "orig"
+    originals.mkdir()
+    note = PHI_NOTES["held-a"]
+    surrogate = note
+    for real, fake in SURROGATES.items():
+        assert real in surrogate
+        surrogate = surrogate.replace(real, fake)
+    (originals / "copy.txt").write_text(note)
+    (originals / "surr.txt").write_text(note)
+    (originals / "lonely.txt").write_text(PHI_NOTES["held-c"])  # no synthetic partner
+    synthetic = tmp_path / "synthetic.jsonl"
+    # ids out of order, one synthetic without an original
+    rows = [{"id": "surr", "text": surrogate}, {"id": "stray", "text": "Unrelated note."},
+            {"id": "copy", "text": note}]
+    synthetic.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = tmp_path / "report.jsonl"
+    res = runner.invoke(app, ["score", str(originals), str(synthetic), "--model", str(tiny_model),
+                              "--output", str(report), "--max-risk", "0.9"])
+    assert res.exit_code == 1, res.output[-2000:]  # one pair fails
+    got = {r["id"]: r for r in _manifest(report)}
+    assert sorted(got) == ["copy", "surr"]
+    copy, surr = got["copy"], got["surr"]
+    assert copy["risk"] == 1.0 and copy["passed"] is False and copy["leaked_phi"] >= 5
+    assert "NAME" in copy["leaked_labels"] and "DATE" in copy["leaked_labels"]
+    assert surr["passed"] is True and surr["leaked_phi"] == 0 and surr["risk"] < copy["risk"]
+    assert copy["distinctive_overlap"] == 1.0  # every trigram outside PHI survives a copy
+    assert surr["distinctive_overlap"] > 0.5 and 0 < surr["longest_verbatim_run"] < copy["longest_verbatim_run"]
+    assert "1 failing pair(s), 1 original(s) without a synthetic match" in res.stderr
+    table = {line.split()[0]: line.split() for line in res.stdout.splitlines()[1:]}
+    assert table["copy"][-1] == "FAIL" and table["surr"][-1] == "pass"
+    for phi in PHI_STRINGS:
+        assert phi.lower() not in (res.output + report.read_text()).lower(), phi
