@@ -47,6 +47,9 @@ class SynthConfig:
     retry_ratio_step: float = 0.15  # each retry raises mask_ratio by this much
     on_fail: str = "hold"           # hold | error
     fail_on_residual_phi: bool = True
+    name_fuzz: int = 90             # rapidfuzz ratio at which a name part of the original counts as leaked
+    run_scale: int = 40             # verbatim run (words) that alone gives the run term its full weight
+    memorization_threshold: float = 0.8  # MinHash similarity to a training document that fails a note
     check_overlap: bool = True      # off for redaction, where all non-PHI text is kept by design
     max_note_chars: int = 1_000_000
 
@@ -64,6 +67,9 @@ class SynthConfig:
             (1 <= self.max_pieces_per_word <= 16, "max_pieces_per_word must be between 1 and 16"),
             (self.phi_threshold is None or 0 <= self.phi_threshold <= 1, "phi_threshold must be between 0 and 1"),
             (0 <= self.max_risk <= 1, "max_risk must be between 0 and 1"),
+            (50 <= self.name_fuzz <= 100, "name_fuzz must be between 50 and 100"),
+            (self.run_scale >= 1, "run_scale must be at least 1"),
+            (0 < self.memorization_threshold <= 1, "memorization_threshold must be in (0, 1]"),
             (0 <= self.retries <= 20, "retries must be between 0 and 20"),
             (0 <= self.retry_ratio_step <= 1, "retry_ratio_step must be between 0 and 1"),
             (self.on_fail in ("hold", "error"), "on_fail must be hold or error"),

@@ -35,5 +35,8 @@ def setup(verbose: bool = False, quiet: bool = False, log_file: str | None = Non
         h.setFormatter(formatter)
         root.addHandler(h)
     root.setLevel(level)
+    for name in list(logging.root.manager.loggerDict):  # a level left by an earlier command in this process
+        if name == "notesynth" or name.startswith("notesynth."):
+            logging.getLogger(name).setLevel(logging.NOTSET)
     for name in NOISY:  # third-party chatter only when debugging
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)

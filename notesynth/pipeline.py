@@ -104,7 +104,8 @@ class Synthesizer:
     def risk_settings(self, attempt_config: SynthConfig | None = None) -> RiskSettings:
         c = attempt_config or self.config
         return RiskSettings(max_risk=c.max_risk, fail_on_residual_phi=c.fail_on_residual_phi,
-                            check_overlap=c.check_overlap)
+                            check_overlap=c.check_overlap, name_fuzz=c.name_fuzz, run_scale=c.run_scale,
+                            memorization_threshold=c.memorization_threshold)
 
     # ---------------------------------------------------------------- public API
     def synthesize(self, text: str, note_id: str = "note") -> NoteResult:

@@ -530,3 +530,16 @@ def test_score_command_pairs_by_id(tiny_model, tmp_path, restore_logging):
     assert table["copy"][-1] == "FAIL" and table["surr"][-1] == "pass"
     for phi in PHI_STRINGS:
         assert phi.lower() not in (res.output + report.read_text()).lower(), phi
+
+
+def test_checker_thresholds_come_from_the_config(tmp_path):
+    from notesynth.config import ConfigError, SynthConfig, build_config, load_toml
+    from notesynth.pipeline import Synthesizer
+
+    cfg_file = tmp_path / "n.toml"
+    cfg_file.write_text("[notesynth]\nname_fuzz = 95\nrun_scale = 20\nmemorization_threshold = 0.9\n")
+    cfg = build_config(load_toml(cfg_file))
+    settings = Synthesizer.risk_settings(type("S", (), {"config": cfg})())
+    assert (settings.name_fuzz, settings.run_scale, settings.memorization_threshold) == (95, 20, 0.9)
+    with pytest.raises(ConfigError):
+        SynthConfig(run_scale=0).validate()
