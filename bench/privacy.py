@@ -40,6 +40,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--plants", type=int, default=500)
     ap.add_argument("--model", default="")
+    ap.add_argument("--calibration", type=int, default=300,
+                    help="notes used to show why the default max_risk separates copies from syntheses")
     ap.add_argument("--show-misses", action="store_true",
                     help="print each planted leak the checker missed (public benchmark text; for analysis)")
     ap.add_argument("--batch-size", type=int, default=8)
@@ -133,6 +135,30 @@ def main() -> None:
           f"of plants whose span the detector had found in the original: {caught_detected}/{n_detected}; "
           f"of plants that are PHI (not audited silver): {caught_real}/{n_real}")
     print(f"false alarms on the same outputs without a plant: {alarms}/{len(written)}")
+
+    # why the default max_risk: the risk of a surrogate-only copy (every non-PHI word kept:
+    # what must fail), of the synthetic notes as written, and of a synthetic note scored
+    # against an unrelated original (what overlap by chance looks like)
+    calib = list(zip(rows, results))[: args.calibration]
+    redactor = Synthesizer(SynthConfig(model=args.model, seed=0, mask_ratio=0.0, retries=0, max_risk=1.0,
+                                       fail_on_residual_phi=False))
+    redacted = [r.report.risk for r in redactor.synthesize_batch([(row["id"], row["text"]) for row, _ in calib])
+                if r.report is not None]
+    synthetic = [res.report.risk for _, res in calib if res.status == "written"]
+    unrelated = []
+    for (row, _), (_, other) in zip(calib, calib[1:]):
+        if other.status == "written":
+            rep = score(row["text"], other.text, synth.detector.detect(row["text"]), [], settings,
+                        lambda w: _is_single_piece(synth.infiller.tokenizer, w))
+            unrelated.append(rep.risk)
+    print(f"risk calibration on {len(calib)} notes (max_risk {settings.max_risk}):")
+    for name, values in (("surrogate-only copy", redacted), ("synthetic, as written", synthetic),
+                         ("synthetic vs an unrelated original", unrelated)):
+        v = sorted(values)
+        q = lambda f: v[min(len(v) - 1, int(f * len(v)))] if v else float("nan")  # noqa: E731
+        above = sum(x > settings.max_risk for x in v) / max(1, len(v))
+        print(f"    {name:<36} p5 {q(0.05):.3f}  median {q(0.5):.3f}  p95 {q(0.95):.3f}  "
+              f"above max_risk {above:.3f}  (n={len(v)})")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
 
 
