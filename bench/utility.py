@@ -6,7 +6,7 @@ spans are protected from masking and carried through to the synthetic text.  The
 spaCy NER model (bench/ner_config.cfg: tok2vec + ner, CPU, seed 0) is trained on
 (a) the real training split, (b) the synthetic one, (c) both, each selected on the real
 devel split, and all three are evaluated on the real test split (entity P/R/F1).
-Training steps scale with the set's size (1,500 for the real split, 3,000 for "both"), so
+Training steps scale with the set's size (3,000 for the real split, 6,000 for "both"), so
 every model sees each training example about as often; --fixed-steps turns that off.
 
 The synthesis mirrors notesynth.pipeline without its privacy check: PHI detection
@@ -22,6 +22,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ from notesynth.spans import Span
 
 DATA = SHARED / "ner" / "ncbi_disease"
 CONFIG = ROOT / "bench" / "ner_config.cfg"
-CONFIG_STEPS = 1500  # training.max_steps in CONFIG
+CONFIG_STEPS = 3000  # training.max_steps in CONFIG
 LABEL = "Disease"
 
 
@@ -123,9 +124,9 @@ def write_docbin(docs: list[tuple[str, list[Span]]], path: Path) -> dict:
     return {"docs": len(docs), "misaligned_spans": misaligned}
 
 
-def train_ner(name: str, train: Path, dev: Path, out: Path, max_steps: int | None) -> Path:
+def train_ner(name: str, train: Path, dev: Path, out: Path, max_steps: int | None, seed: int = 0) -> Path:
     cmd = [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(out),
-           "--paths.train", str(train), "--paths.dev", str(dev)]
+           "--paths.train", str(train), "--paths.dev", str(dev), "--system.seed", str(seed)]
     if max_steps:
         cmd += ["--training.max_steps", str(max_steps)]
         eval_every = max(1, min(250, max_steps // 6))
@@ -156,12 +157,15 @@ def main() -> None:
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--limit", type=int, default=None, help="Training sentences to use (default: all).")
     ap.add_argument("--eval-limit", type=int, default=None, help="Devel/test sentences to use (default: all).")
-    ap.add_argument("--max-steps", type=int, default=None, help="spaCy training steps for the real split (default: the config's 1500).")
+    ap.add_argument("--max-steps", type=int, default=None, help="spaCy training steps for the real split (default: the config's 3000).")
     ap.add_argument("--fixed-steps", action="store_true",
                     help="Train every set for the same steps (default: steps scale with the set's size, so "
                          "'both', twice the data, gets twice the steps and every set sees each example as often).")
     ap.add_argument("--doc-sentences", type=int, default=5, help="Consecutive sentences per synthesized document.")
     ap.add_argument("--model", default="", help="Masked LM for infilling (default: the shipped model).")
+    ap.add_argument("--seeds", default="0,1,2", help="spaCy training seeds; figures are means over them.")
+    ap.add_argument("--reuse", action="store_true",
+                    help="Reuse the synthetic split saved in --out by an earlier run with the same settings.")
     ap.add_argument("--mask-ratio", type=float, default=0.3)
     ap.add_argument("--strategy", default="confidence")
     ap.add_argument("--passes", type=int, default=4)
@@ -184,8 +188,17 @@ def main() -> None:
         print(f"train: {len(train_sents)} sentences in {len(real)} documents, "
               f"{sum(len(s) for _, s in real)} disease mentions; devel {len(dev_sents)}, test {len(test_sents)} sentences",
               flush=True)
-        print("synthesizing the training split ...", flush=True)
-        synthetic, stats = synthesize(real, args)
+        cache = work / "synthetic.json"
+        if args.reuse and cache.exists():
+            saved = json.loads(cache.read_text())
+            synthetic = [(text, [Span(a, b, label) for a, b, label in spans]) for text, spans in saved["docs"]]
+            stats = saved["stats"]
+            print(f"reusing the synthetic split of an earlier run ({cache})", flush=True)
+        else:
+            print("synthesizing the training split ...", flush=True)
+            synthetic, stats = synthesize(real, args)
+            cache.write_text(json.dumps({"docs": [(t, [(x.start, x.end, x.label) for x in sp]) for t, sp in synthetic],
+                                         "stats": stats}))
         changed = sum(a[0] != b[0] for a, b in zip(real, synthetic))
         print(f"  words {stats['words']}, masked {stats['masked']} ({stats['masked'] / max(1, stats['words']):.1%}), "
               f"PHI spans replaced {stats['phi']} (dropped as overlapping a mention: {stats['phi_dropped']}), "
@@ -205,17 +218,29 @@ def main() -> None:
         base_steps = args.max_steps or CONFIG_STEPS
         steps = {name: base_steps if args.fixed_steps else round(base_steps * len(docs) / len(real))
                  for name, docs in sets.items()}
+        seeds = [int(x) for x in args.seeds.split(",")]
+        runs: dict[str, list[dict]] = {}
         for name in sets:
-            print(f"training NER on {name} ({steps[name]} steps) ...", flush=True)
-            model = train_ner(name, paths[name], work / "dev.spacy", work / f"ner_{name}", steps[name])
-            results[name] = evaluate_ner(model, work / "test.spacy")
+            for seed in seeds:
+                print(f"training NER on {name} ({steps[name]} steps, seed {seed}) ...", flush=True)
+                model = train_ner(f"{name}-{seed}", paths[name], work / "dev.spacy", work / f"ner_{name}_{seed}",
+                                  steps[name], seed)
+                runs.setdefault(name, []).append(evaluate_ner(model, work / "test.spacy"))
+            results[name] = {k: statistics.mean(r[k] for r in runs[name]) for k in ("precision", "recall", "f1")}
+            results[name]["f1_sd"] = statistics.stdev(r["f1"] for r in runs[name]) if len(seeds) > 1 else 0.0
+            results[name]["f1_runs"] = [r["f1"] for r in runs[name]]
         print()
         print(f"NER ({LABEL}) on the real test split ({len(test_sents)} sentences); "
               f"synthesis: mask ratio {args.mask_ratio}, strategy {args.strategy}, model "
               f"{SynthConfig(model=args.model).resolved_model()}; spaCy steps {steps}")
-        print(f"{'train set':<12} {'precision':>9} {'recall':>9} {'F1':>9}")
+        print(f"means over spaCy seeds {seeds}")
+        print(f"{'train set':<12} {'precision':>9} {'recall':>9} {'F1':>9} {'F1 sd':>7}  F1 per seed")
         for name, r in results.items():
-            print(f"{name:<12} {r['precision']:>9.4f} {r['recall']:>9.4f} {r['f1']:>9.4f}")
+            print(f"{name:<12} {r['precision']:>9.4f} {r['recall']:>9.4f} {r['f1']:>9.4f} {r['f1_sd']:>7.4f}  "
+                  + " ".join(f"{x:.4f}" for x in r["f1_runs"]))
+        a, b, c = (results[k]["f1"] for k in ("real", "synthetic", "both"))
+        print(f"(b) synthetic - real: {100 * (b - a):+.2f} F1 points (bar: within 2); "
+              f"(c) both - real: {100 * (c - a):+.2f} (bar: not below 0)")
         if args.json:
             Path(args.json).write_text(json.dumps({"results": results, "synthesis": stats, "args": vars(args)}, indent=2))
     finally:
