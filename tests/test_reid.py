@@ -543,3 +543,14 @@ def test_checker_thresholds_come_from_the_config(tmp_path):
     assert (settings.name_fuzz, settings.run_scale, settings.memorization_threshold) == (95, 20, 0.9)
     with pytest.raises(ConfigError):
         SynthConfig(run_scale=0).validate()
+
+
+def test_initials_leak_only_beyond_their_uses_outside_phi():
+    from notesynth.reid import leaked_spans
+    from notesynth.spans import Span
+
+    original = "TO MEET C.G. Navarro TODAY. Pt c pain."
+    phi = [Span(8, 20, "NAME")]
+    assert leaked_spans(original, "TO MEET K.L. Smith TODAY. Pt c pain.", phi) == []  # "c" = with, kept
+    assert leaked_spans(original, "TO MEET K.L. Smith TODAY. C.G. Pt c pain.", phi) == phi  # put back
+    assert leaked_spans(original, "TO MEET K.G. Smith TODAY. Pt c pain.", phi) == phi  # "G" was only a name's
