@@ -14,17 +14,12 @@ spans set aside."""
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import resource
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from _common import load_audit  # noqa: E402
+from _common import ROOT, load_audit, peak_rss_mb  # noqa: E402  (puts the project on sys.path)
 
 from notesynth.phi import DetectorConfig, PhiDetector  # noqa: E402
 from notesynth.phi.scoring import TOKEN_RE, load_rows, score_rows  # noqa: E402
@@ -68,10 +63,6 @@ def print_false_positives(rows, preds) -> None:
 
 def without_audited(rows: list[dict], audited: set[tuple[str, int, int]]) -> list[dict]:
     return [{**r, "spans": [s for s in r["spans"] if (r["id"], s["start"], s["end"]) not in audited]} for r in rows]
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def main(argv=None) -> int:

@@ -24,7 +24,6 @@ from pathlib import Path
 from _common import SHARED, load_audit, load_jsonl, peak_rss_mb
 
 from notesynth import SynthConfig, Synthesizer
-from notesynth.pipeline import _is_single_piece
 from notesynth.reid import residual_spans, score
 from notesynth.spans import INSTITUTION_LABELS
 
@@ -103,17 +102,24 @@ def main() -> None:
     rng.shuffle(written)
     written = written[: args.plants]
     settings = synth.risk_settings()
+    is_common = synth._is_common  # the checker's own notion of a common word
+    phi_of: dict[str, list] = {}
+
+    def original_phi(row: dict) -> list:
+        if row["id"] not in phi_of:
+            phi_of[row["id"]] = synth.detector.detect(row["text"])
+        return phi_of[row["id"]]
     caught = alarms = caught_detected = n_detected = caught_real = n_real = 0
     for row, res in written:
         text = row["text"]
-        phi = synth.detector.detect(text)
+        phi = original_phi(row)
         span = rng.choice([s for s in row["spans"] if s["label"] not in INSTITUTION_LABELS])
         words = [m.end() for m in re.finditer(r"\s", res.text)] or [len(res.text)]
         cut = rng.choice(words)
         planted = res.text[:cut] + span["text"] + " " + res.text[cut:]
         found = synth.detector.detect(planted)
         placed_ok = residual_spans(found, list(res.surrogates))
-        rep = score(text, planted, phi, placed_ok, settings, lambda w: _is_single_piece(synth.infiller.tokenizer, w))
+        rep = score(text, planted, phi, placed_ok, settings, is_common)
         hit = not rep.passed
         caught += hit
         detected = any(p.start < span["end"] and span["start"] < p.end for p in phi)
@@ -128,7 +134,7 @@ def main() -> None:
             print(f"  missed plant: {span['label']} {span['text']!r} detected={detected} near={near} "
                   f"in {text[max(0, span['start'] - 30):span['end'] + 30]!r}")
         clean = score(text, res.text, phi, residual_spans(synth.detector.detect(res.text), list(res.surrogates)),
-                      settings, lambda w: _is_single_piece(synth.infiller.tokenizer, w))
+                      settings, is_common)
         alarms += not clean.passed
     n = max(1, len(written))
     print(f"checker sensitivity: caught {caught}/{len(written)} planted leaks ({caught / n:.4f}); "
@@ -148,8 +154,8 @@ def main() -> None:
     unrelated = []
     for (row, _), (_, other) in zip(calib, calib[1:]):
         if other.status == "written":
-            rep = score(row["text"], other.text, synth.detector.detect(row["text"]), [], settings,
-                        lambda w: _is_single_piece(synth.infiller.tokenizer, w))
+            rep = score(row["text"], other.text, original_phi(row), [], settings,
+                        is_common)
             unrelated.append(rep.risk)
     print(f"risk calibration on {len(calib)} notes (max_risk {settings.max_risk}):")
     for name, values in (("surrogate-only copy", redacted), ("synthetic, as written", synthetic),

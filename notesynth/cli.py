@@ -1,7 +1,6 @@
 """The notesynth command line: parsing and printing only; the work lives in the library."""
 from __future__ import annotations
 
-import logging
 import shlex
 import sys
 from pathlib import Path
@@ -103,6 +102,7 @@ def synth(
 def _run_conll(cfg, input: str, output: str, manifest, overwrite: bool, quiet: bool, workers: int) -> None:
     """CoNLL in, CoNLL out: labelled spans are protected, carried through and re-tagged."""
     import json as _json
+    import shutil
     import tempfile
 
     from notesynth import conll
@@ -125,14 +125,14 @@ def _run_conll(cfg, input: str, output: str, manifest, overwrite: bool, quiet: b
     try:
         _run(cfg, str(src), str(out_jsonl), "jsonl", "jsonl", "id", "text", [], manifest or f"{output}.manifest.jsonl",
              overwrite, 10_000_000, quiet, load_model=True, workers=workers, annotations=annotations)
-    except typer.Exit as done:
+    except typer.Exit:
         rows = [_json.loads(x) for x in out_jsonl.read_text(encoding="utf-8").splitlines()] if out_jsonl.exists() else []
         body = "".join(conll.to_conll(r["text"], [Span(s["start"], s["end"], s["label"]) for s in r.get("spans", [])])
                        for r in rows)
         atomic_write_text(Path(output), body)
-        import shutil
+        raise
+    finally:  # the work folder holds note text: never leave it behind
         shutil.rmtree(work, ignore_errors=True)
-        raise done
 
 
 def _load_annotations(path: Path, output: str, output_format: Optional[str]) -> dict:

@@ -139,15 +139,19 @@ class Infiller:
         self.device = resolve_device(device)
         self.tokenizer, self.model = load_model(model, self.device)
         self.model_name = model
-        self.window = min(self.settings.window, getattr(self.model.config, "max_position_embeddings", 512) - 2)
+        self.window = self._window_for(self.settings)
         self._build_vocab_masks()
 
     def with_settings(self, settings: InfillSettings) -> "Infiller":
         """The same loaded model with other infilling settings (no second load)."""
         other = copy.copy(self)
         other.settings = settings
-        other.window = min(settings.window, getattr(self.model.config, "max_position_embeddings", 512) - 2)
+        other.window = self._window_for(settings)
         return other
+
+    def _window_for(self, settings: InfillSettings) -> int:
+        """Tokens per window: the setting, capped by the model's positions less [CLS]/[SEP]."""
+        return min(settings.window, getattr(self.model.config, "max_position_embeddings", 512) - 2)
 
     def _build_vocab_masks(self) -> None:
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))

@@ -74,7 +74,6 @@ class Synthesizer:
         self.config = (config or SynthConfig()).validate()
         self._detector = detector
         self._infiller = infiller
-        self._annotations: dict[str, list[Span]] = {}
 
     @property
     def detector(self):
@@ -118,7 +117,7 @@ class Synthesizer:
         ``annotations`` (by note id) are labelled spans to carry through: they are never
         masked, and each result gives their offsets in the synthetic text.
         """
-        self._annotations = annotations or {}
+        annotations = annotations or {}
         if not notes:
             return []
         started = time.perf_counter()
@@ -133,13 +132,13 @@ class Synthesizer:
                 results[i] = _error(note_id, "PHI detection", exc)
         pending = [i for i in range(len(notes)) if i not in results]
         # what must be kept does not change between attempts
-        self._protected = {i: medical.protect(notes[i][1]) + list(self._annotations.get(notes[i][0], ()))
-                           for i in pending}
+        protected = {i: medical.protect(notes[i][1]) + list(annotations.get(notes[i][0], ()))
+                     for i in pending}
         last: dict[int, NoteResult] = {}
         for attempt in range(self.config.retries + 1):
             if not pending:
                 break
-            attempt_results = self._attempt(notes, pending, phi, attempt)
+            attempt_results = self._attempt(notes, pending, phi, protected, annotations, attempt)
             pending = []
             for i, res in attempt_results.items():
                 if res.status == "written" or res.status == "error":
@@ -156,7 +155,7 @@ class Synthesizer:
         return [replace(results[i], seconds=elapsed) for i in range(len(notes))]
 
     # ---------------------------------------------------------------- one attempt
-    def _attempt(self, notes, indices, phi, attempt: int) -> dict[int, NoteResult]:
+    def _attempt(self, notes, indices, phi, protected, annotations, attempt: int) -> dict[int, NoteResult]:
         cfg = self.config
         ratio = min(1.0, cfg.mask_ratio + attempt * cfg.retry_ratio_step)
         plans: dict[int, MaskPlan] = {}
@@ -167,7 +166,7 @@ class Synthesizer:
             try:
                 seed = note_seed(cfg.seed, note_id, attempt)
                 rng = random.Random(seed)
-                plans[i] = make_plan(text, phi[i], self._protected[i], ratio, rng, SurrogateMaker(seed))
+                plans[i] = make_plan(text, phi[i], protected[i], ratio, rng, SurrogateMaker(seed))
                 seeds[i] = seed
             except Exception as exc:
                 out[i] = _error(note_id, "masking", exc)
@@ -185,8 +184,8 @@ class Synthesizer:
                 report = score(text, synthetic, phi[i], residual, self.risk_settings(), self._is_common, memo)
                 status = "written" if report.passed else "held"
                 carried, dropped = None, 0
-                if note_id in self._annotations:
-                    mapped = remap_spans(plan_, fills[i], list(self._annotations[note_id]))
+                if note_id in annotations:
+                    mapped = remap_spans(plan_, fills[i], list(annotations[note_id]))
                     carried = tuple(m for m in mapped if m is not None)
                     dropped = len(mapped) - len(carried)
                 out[i] = NoteResult(note_id, status, synthetic, report, plan_.n_phi, plan_.n_words,

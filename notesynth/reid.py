@@ -16,7 +16,6 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -72,14 +71,11 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
     its PHI, so a kept "sat 94" is no leak but a "94" put back is."""
     norm_out = f" {normalise(synthetic)} "
     out_counts = Counter(norm_out.split())
+    outside_counts = Counter(normalise(_blank(original, phi)).split())
     leaks = []
 
-    @lru_cache(maxsize=1)
-    def outside_counts() -> Counter:
-        return Counter(normalise(_blank(original, phi)).split())
-
     def more_than_outside(token: str) -> bool:
-        return out_counts[token] > outside_counts()[token]
+        return out_counts[token] > outside_counts[token]
 
     for span in phi:
         value = normalise(original[span.start:span.end])
