@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from notesynth import medical
 from notesynth.masking import MaskPlan
 from notesynth.mlm_head import masked_only_logits
 
@@ -308,8 +309,12 @@ class Infiller:
 
 
 def _fill_allowed(word: str) -> bool:
+    """A fill takes the place of a word that was not protected, so it must not be one either:
+    a fill that writes "pneumonia" or "metoprolol" invents a clinical fact (and, in a labelled
+    corpus, an entity nobody labelled)."""
     w = word.lower()
-    return w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
+    return (w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
+            and not medical.is_medical_word(w))
 
 
 def apply_case(template: str, word: str) -> str:

@@ -100,6 +100,12 @@ def is_term(word: str, terms: frozenset[str]) -> bool:
     return w[:-1] in terms or (w.endswith("es") and stem.endswith(("s", "x", "z", "ch", "sh")) and stem in terms)
 
 
+def is_medical_word(word: str, terms: frozenset[str] | None = None) -> bool:
+    """A keep-list term or a word with a clinical shape ("cholecystectomy", "lisinopril")."""
+    terms = medical_terms() if terms is None else terms
+    return is_term(word, terms) or (len(word) > 6 and CLINICAL_SUFFIX.fullmatch(word) is not None)
+
+
 def is_mostly_upper(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
@@ -131,9 +137,7 @@ def protect(text: str, extra_terms: frozenset[str] = frozenset(), *,
         word = m.group()
         if word.lower() in NEGATION_CUES:
             spans.append(Span(m.start(), m.end(), "NEGATION"))
-        elif is_term(word, terms):
-            spans.append(Span(m.start(), m.end(), "MEDICAL"))
-        elif CLINICAL_SUFFIX.fullmatch(word) and len(word) > 6:
+        elif is_medical_word(word, terms):
             spans.append(Span(m.start(), m.end(), "MEDICAL"))
         elif not caps_note and CAPS_ABBREVIATION.fullmatch(word):
             spans.append(Span(m.start(), m.end(), "ABBREVIATION"))

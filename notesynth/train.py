@@ -108,18 +108,38 @@ def split_documents(per_source: dict[str, list[str]], eval_share: float, seed: i
     return train, held
 
 
+def continuing_pieces(texts: list[str], normalizer, pre_tokenizer) -> list[str]:
+    """Every '##x' piece the corpus can produce, in a fixed order."""
+    chars: set[str] = set()
+    for text in texts:
+        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)):
+            chars.update(word[1:])
+    return ["##" + c for c in sorted(chars)]
+
+
 def train_tokenizer(texts: list[str], vocab_size: int, out_dir: str):
     """A lower-cased WordPiece tokenizer trained on the corpus (BERT conventions)."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special, min_frequency=2)
-    tok.train_from_iterator(texts, trainer=trainer)
+    # The trainer gives continuing pieces ('##x') their ids in hash-map order,
+    # and those ids break ties between merges, so two runs on the same corpus
+    # learn different vocabularies (huggingface/tokenizers#1794).  Reserving
+    # every '##x' up front, in sorted order, makes training reproducible.
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=2,
+                                        special_tokens=special + continuing_pieces(texts, normalizer, pre_tokenizer))
+    learner = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    learner.normalizer, learner.pre_tokenizer = normalizer, pre_tokenizer
+    learner.train_from_iterator(texts, trainer=trainer)
+    # Rebuilt from the learned vocabulary so that only the five real special
+    # tokens are special; the reserved pieces stay ordinary word-pieces.
+    tok = Tokenizer(models.WordPiece(vocab=learner.get_vocab(), unk_token="[UNK]"))
+    tok.normalizer, tok.pre_tokenizer = normalizer, pre_tokenizer
+    tok.decoder = decoders.WordPiece()
+    tok.add_special_tokens(special)
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],

@@ -148,3 +148,25 @@ def test_fills_never_write_titles_dates_or_placeholders(infiller):
     assert present, "the test model's vocabulary should hold some identity words"
     assert not any(bool(infiller.start_ok[vocab[w]]) for w in present)
     assert bool(infiller.start_ok[vocab["the"]])  # ordinary words stay allowed
+
+
+def test_fills_never_write_medical_words(infiller, sample_rows):
+    """Masks only cover words that were not protected, so a fill that writes "pneumonia"
+    would invent a clinical fact (and an unlabelled entity in a labelled corpus)."""
+    vocab = infiller.tokenizer.get_vocab()
+    medical_in_vocab = [w for w in vocab if w.isalpha() and medical.is_medical_word(w)]
+    assert len(medical_in_vocab) >= 5, "the test model's vocabulary should hold medical words"
+    assert not any(bool(infiller.start_ok[vocab[w]]) for w in medical_in_vocab)
+    for i, row in enumerate(sample_rows[:4]):
+        fills = infiller.fill([_job(row["text"], 70 + i, ratio=0.9)])[0]
+        assert fills
+        assert not [w for w in fills.values() if medical.is_medical_word(w)]
+
+
+def test_medical_word_rule_matches_the_masker():
+    text = "Started metoprolol for tachycardia; abdomen soft, the family visited."
+    protected = {text[s.start:s.end] for s in medical.protect(text) if s.label == "MEDICAL"}
+    for word in ("metoprolol", "tachycardia", "abdomen"):
+        assert medical.is_medical_word(word) and word in protected
+    for word in ("family", "visited", "the"):
+        assert not medical.is_medical_word(word) and word not in protected
