@@ -38,7 +38,8 @@ DEFINITIONS: dict[str, str] = {
     "length_ratio": "Length ratio: words (\\w+ tokens) in the synthetic note / words in the original.",
     "medical_kept": "Medical terms kept: share of the original's protected spans (notesynth.medical.protect: "
                     "measures, headers, medical terms, abbreviations) whose exact text appears, word-bounded, "
-                    "in the synthetic note (counted with multiplicity).",
+                    "in the synthetic note (counted with multiplicity); with --gold, spans that overlap gold PHI "
+                    "(dates that read as measures) are left out.",
     "n_medical": "Protected spans in the original (the denominator of medical_kept).",
     "words_changed": "Words changed: 1 - (words matched in order by difflib between original and synthetic, "
                      "lower case) / words in the original. 0 = unchanged.",
@@ -97,16 +98,22 @@ def _bounded(value: str, flags: int = 0) -> re.Pattern:
     return re.compile(r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", flags)
 
 
-def medical_kept(original: str, synthetic: str) -> tuple[float | None, int]:
+def medical_kept(original: str, synthetic: str, phi_spans: Iterable = ()) -> tuple[float | None, int]:
     """(share of protected spans kept verbatim, number of protected spans).
 
     Counted with multiplicity: a term the original has three times and the
-    synthetic note once counts as one kept out of three.
+    synthetic note once counts as one kept out of three.  Protected spans that
+    overlap ``phi_spans`` (gold PHI, when known) are left out: a date that reads
+    as a measure is meant to be replaced.
     """
     from notesynth import medical
 
+    phi = [_offsets(s) for s in phi_spans]
+    phi = [p for p in phi if p is not None]
     counts: dict[str, int] = {}
     for span in medical.protect(original):
+        if any(span.start < end and start < span.end for start, end in phi):
+            continue
         value = original[span.start:span.end].strip()
         if value:
             counts[value] = counts.get(value, 0) + 1
@@ -232,11 +239,12 @@ class Fidelity:
         return asdict(self)
 
 
-def fidelity(original: str, synthetic: str, scorer: BertScorer | None = None) -> Fidelity:
+def fidelity(original: str, synthetic: str, scorer: BertScorer | None = None,
+             phi_spans: Iterable = ()) -> Fidelity:
     """All fidelity metrics of one pair (BERTScore only with a scorer)."""
     r = rouge(original, synthetic)
     bs = scorer.score([synthetic], [original])[0] if scorer is not None else None
-    kept, n_med = medical_kept(original, synthetic)
+    kept, n_med = medical_kept(original, synthetic, phi_spans)
     return Fidelity(r["rouge1"], r["rouge2"], r["rougeL"],
                     bs[0] if bs else None, bs[1] if bs else None, bs[2] if bs else None,
                     length_ratio(original, synthetic), kept, n_med)
@@ -289,6 +297,15 @@ def readability(text: str) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- privacy
+
+def _offsets(span) -> tuple[int, int] | None:
+    """(start, end) of a Span or a {"start", "end"} dict; None when it has no offsets."""
+    if isinstance(span, dict):
+        if "start" in span and "end" in span:
+            return int(span["start"]), int(span["end"])
+        return None
+    return span.start, span.end
+
 
 def phi_survival(original: str, synthetic: str, spans: Iterable) -> tuple[float | None, int]:
     """(share of gold PHI spans whose text appears in the synthetic note, number of spans).
@@ -351,7 +368,7 @@ def evaluate_pair(note_id: str, original: str, synthetic: str, scorer: BertScore
                   gold_spans: Iterable | None = None, report: dict | None = None) -> dict:
     """Every per-note metric of one pair, as a flat dict of the id and numbers."""
     row: dict = {"id": note_id}
-    row.update(fidelity(original, synthetic, scorer).to_dict())
+    row.update(fidelity(original, synthetic, scorer, gold_spans or ()).to_dict())
     row["words_changed"] = words_changed(original, synthetic)
     for name, value in readability(original).items():
         row[f"{name}_original"] = value

@@ -71,6 +71,19 @@ def test_length_ratio_and_medical_terms_kept():
     assert (kept, n) == (0.5, 2)
 
 
+def test_medical_kept_leaves_out_gold_phi():
+    """A date that reads as a measure ("3/14") is PHI: replacing it is not losing a fact."""
+    original = "Seen 3/14 for aspirin 81 mg."
+    synthetic = "Seen 5/02 for aspirin 81 mg."
+    kept, n = ev.medical_kept(original, synthetic)
+    assert n == 3 and kept == pytest.approx(2 / 3)
+    date = {"start": 5, "end": 9, "label": "DATE"}
+    assert original[5:9] == "3/14"
+    assert ev.medical_kept(original, synthetic, [date]) == (1.0, 2)
+    row = ev.evaluate_pair("n1", original, synthetic, gold_spans=[date])
+    assert row["medical_kept"] == 1.0 and row["phi_survival"] == 0.0
+
+
 def test_fidelity_dataclass(scorer):
     f = ev.fidelity(A, A, scorer)
     assert f.rougeL == 1.0 and f.bertscore_f1 == pytest.approx(1.0, abs=1e-4) and f.length_ratio == 1.0
