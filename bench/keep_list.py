@@ -9,9 +9,10 @@ each mask ratio it reports:
 * protected spans kept in place: share of protected spans (notesynth.medical.protect) that
   do not touch PHI and come out verbatim at their new offset (masking.remap_spans);
 * medical_kept: notesynth.evaluate.medical_kept, the `eval` metric (protected text found
-  word-bounded anywhere in the output, PHI included); it also counts protected spans that
-  are PHI (dates) and misses words glued to digits ("FIO2"), so it sits a little under 1;
-  for the old list it shows how many of the new list's terms the old list let be masked;
+  word-bounded anywhere in the output), given the gold PHI as `eval --gold` does, so
+  protected spans that are PHI (dates) are left out; it misses words glued to digits
+  ("FIO2"), so it can sit a little under 1; for the old list it shows how many of the new
+  list's terms the old list let be masked;
 * the share of all words protected, and the mask ratio actually reached (protecting too
   much leaves too few words to mask: the synthesizer would change little);
 * for two sets of clinical words NOT taken from the keep-list, the share of their
@@ -165,7 +166,7 @@ def main() -> None:
                         for k, v in refs.items():
                             ref_masked[k] += w in v
                 # the `eval` metric: its denominator is always protect() with the new list
-                kept, n = medical_kept(text, out)
+                kept, n = medical_kept(text, out, phi)
                 if kept is not None:
                     kept_vals.append(kept)
             mk = f"{sum(kept_vals) / len(kept_vals):.4f}" if kept_vals else "-"

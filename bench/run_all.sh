@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 LOG=${1:-runs/bench}
 mkdir -p "$LOG"
 PY=.venv/bin/python
-for b in mlm_quality throughput phi_recall privacy batch utility; do
+for b in mlm_quality throughput phi_recall privacy batch keep_list utility; do
     echo "== $b $(date -u +%H:%M:%S)"
     $PY bench/$b.py > "$LOG/$b.log" 2>&1
     echo "   exit $? ($(date -u +%H:%M:%S))"
