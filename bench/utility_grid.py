@@ -52,12 +52,10 @@ def main() -> None:
             label = name if g is None else f"{name} s{g}"
             print(f"  {label:<14}" + " ".join(f"{c:8.4f}" if c is not None else "       -" for c in cells))
     print("means over the cells present (paired: a synthetic/both cell is compared with real at its spaCy seed)")
-    means = {}
     for name in ("real", "synthetic", "both"):
         values = list(grid[name].values())
         sd = statistics.stdev(values) if len(values) > 1 else 0.0
-        means[name] = statistics.mean(values)
-        print(f"  {name:<10} F1 {means[name]:.4f}  sd {sd:.4f}  n {len(values)}")
+        print(f"  {name:<10} F1 {statistics.mean(values):.4f}  sd {sd:.4f}  n {len(values)}")
     for name, bar in (("synthetic", "(b) within 2"), ("both", "(c) not below 0")):
         diffs = [f1 - real[(None, s)] for (g, s), f1 in grid[name].items() if (None, s) in real]
         if not diffs:

@@ -316,11 +316,8 @@ def phi_survival(original: str, synthetic: str, spans: Iterable) -> tuple[float 
     """
     values = []
     for s in spans:
-        if isinstance(s, dict):
-            start, end = s.get("start"), s.get("end")
-            value = original[start:end] if start is not None and end is not None else s.get("text", "")
-        else:
-            value = original[s.start:s.end]
+        offsets = _offsets(s)
+        value = original[offsets[0]:offsets[1]] if offsets else s.get("text", "")
         if value.strip():
             values.append(value.strip())
     if not values:

@@ -29,12 +29,12 @@ log = logging.getLogger(__name__)
 
 BUCKET = 64
 
-# Words a fill may never write: assertion and negation cues would change the clinical facts
-# ("has infiltrate" -> "no infiltrate"), and lone letters read as noise.
+# Words a fill may never write beyond the medical words (``_fill_allowed``): assertion and
+# direction words that are not on the keep-list would still change the clinical facts
+# ("elevated" -> "normal", "left" -> "right").  Negation cues are keep-list terms already.
 BANNED_FILLS = frozenset("""
-no not non none never neither nor without negative neg positive pos denies denied deny absent
-normal abnormal unremarkable stable unstable resolved worsening worse improving improved better
-elevated decreased increased high low bilateral left right
+non pos positive normal abnormal resolved worse better elevated decreased increased high low
+left right
 """.split())
 
 # Words that only introduce or stand for identity: a written title makes the next word read
