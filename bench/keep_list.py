@@ -6,7 +6,7 @@ by surrogates as in the product).  On the PhysioNet nursing notes (gold PHI span
 each mask ratio it reports:
 
 * protected words masked: must be 0, by construction;
-* protected spans kept in place: share of protected spans (notesynth.medical.protect) that
+* protected spans kept in place: share of protected spans (notesynth.protect.protect) that
   do not touch PHI and come out verbatim at their new offset (masking.remap_spans);
 * medical_kept: notesynth.evaluate.medical_kept, the `eval` metric (protected text found
   word-bounded anywhere in the output), given the gold PHI as `eval --gold` does, so
@@ -36,10 +36,10 @@ from collections import Counter
 
 from _common import SHARED, load_jsonl
 
-from notesynth import medical
+from notesynth import protect as medical
 from notesynth.evaluate import medical_kept
 from notesynth.masking import WORD, plan, remap_spans, render
-from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.surrogates import SurrogateMaker
 from notesynth.spans import Span
 
 RATIOS = (0.1, 0.3, 0.5, 0.7, 0.9)

@@ -38,7 +38,7 @@ def main() -> None:
     print(f"model: {args.model}  parameters: {n_params / 1e6:.1f}M  folder size: {size_mb:.1f} MB")
 
     # speed first: after the corpus is tokenized (datasets, tokenizers threads) CPU timings are unreliable here
-    from notesynth.mlm_head import masked_only_logits
+    from notesynth.infill.model import masked_only_logits
 
     torch.set_flush_denormal(True)
     ids = torch.randint(1000, len(tok) - 1, (8, 256))

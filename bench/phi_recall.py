@@ -22,7 +22,7 @@ from pathlib import Path
 from _common import ROOT, load_audit, peak_rss_mb  # noqa: E402  (puts the project on sys.path)
 
 from notesynth.phi import DetectorConfig, PhiDetector  # noqa: E402
-from notesynth.phi.scoring import TOKEN_RE, load_rows, score_rows  # noqa: E402
+from notesynth.evaluate.phi_recall import TOKEN_RE, load_rows, score_rows  # noqa: E402
 from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
 
 

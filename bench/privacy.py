@@ -24,7 +24,6 @@ from pathlib import Path
 from _common import SHARED, load_audit, load_jsonl, peak_rss_mb
 
 from notesynth import SynthConfig, Synthesizer
-from notesynth.reid import residual_spans, score
 from notesynth.spans import INSTITUTION_LABELS
 
 
@@ -101,8 +100,6 @@ def main() -> None:
                if res.status == "written" and any(s["label"] not in INSTITUTION_LABELS for s in row["spans"])]
     rng.shuffle(written)
     written = written[: args.plants]
-    settings = synth.risk_settings()
-    is_common = synth._is_common  # the checker's own notion of a common word
     phi_of: dict[str, list] = {}
 
     def original_phi(row: dict) -> list:
@@ -117,9 +114,7 @@ def main() -> None:
         words = [m.end() for m in re.finditer(r"\s", res.text)] or [len(res.text)]
         cut = rng.choice(words)
         planted = res.text[:cut] + span["text"] + " " + res.text[cut:]
-        found = synth.detector.detect(planted)
-        placed_ok = residual_spans(found, list(res.surrogates))
-        rep = score(text, planted, phi, placed_ok, settings, is_common)
+        rep = synth.checker.check(text, planted, phi, list(res.surrogates))  # the run's own checker
         hit = not rep.passed
         caught += hit
         detected = any(p.start < span["end"] and span["start"] < p.end for p in phi)

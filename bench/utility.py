@@ -31,11 +31,12 @@ from pathlib import Path
 
 from _common import ROOT, SHARED
 
-from notesynth import conll, medical
+from notesynth import protect as medical
+from notesynth.batch import conll
 from notesynth.config import SynthConfig
 from notesynth.infill import FillJob, Infiller, InfillSettings
 from notesynth.masking import plan as make_plan, remap_spans, render
-from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.surrogates import SurrogateMaker
 from notesynth.pipeline import note_seed
 from notesynth.spans import Span
 
@@ -64,7 +65,7 @@ def synthesize(docs, args) -> tuple[list[tuple[str, list[Span]]], dict]:
     infiller = Infiller(cfg.resolved_model(), cfg.device, InfillSettings.from_config(cfg))
     detector = None
     if not args.no_phi:
-        from notesynth.pipeline import shared_detector
+        from notesynth.phi import shared_detector
         detector = shared_detector(None)
     stats = {"docs": len(docs), "words": 0, "masked": 0, "phi": 0, "phi_dropped": 0, "spans": 0, "spans_lost": 0}
     out: list[tuple[str, list[Span]]] = []

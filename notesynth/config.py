@@ -4,8 +4,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -27,40 +28,51 @@ def default_model_path() -> str:
     return str(here.parent / "models" / "default")
 
 
+def _setting(default, help: str):
+    """A SynthConfig field whose help text is the one place its meaning is written."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class SynthConfig:
-    model: str = ""                 # local HF folder or hub id; "" = the shipped default
-    mask_ratio: float = 0.3         # share of non-PHI words re-generated
-    seed: int = 0
-    device: str = "cpu"             # cpu | cuda | auto
-    batch_size: int = 8             # windows per forward pass
-    passes: int = 4                 # iterative infilling passes
-    strategy: str = "confidence"    # confidence (mask-predict) | left-to-right
-    temperature: float = 1.0
-    top_k: int = 40
-    top_p: float = 0.95
-    window: int = 256               # tokens per model window (long notes use overlapping windows)
-    max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
-    phi_threshold: float | None = None  # detector score threshold (None: the detector's benchmarked default)
-    max_risk: float = 0.5           # notes scoring above are re-synthesized or held back
-    retries: int = 2
-    retry_ratio_step: float = 0.15  # each retry raises mask_ratio by this much
-    on_fail: str = "hold"           # hold | error
-    fail_on_residual_phi: bool = True
-    name_fuzz: int = 90             # rapidfuzz ratio at which a name part of the original counts as leaked
-    run_scale: int = 40             # verbatim run (words) that alone gives the run term its full weight
-    memorization_threshold: float = 0.8  # MinHash similarity to a training document that fails a note
-    check_overlap: bool = True      # off for redaction, where all non-PHI text is kept by design
-    max_note_chars: int = 1_000_000
+    model: str = _setting("", "Masked LM: a local Hugging Face folder or a hub id; empty = the model shipped in models/default.")
+    mask_ratio: float = _setting(0.3, "Share of non-PHI words re-generated (0-1).")
+    seed: int = _setting(0, "Random seed: same seed and input give byte-identical output.")
+    device: str = _setting("cpu", "cpu, cuda or auto.")
+    batch_size: int = _setting(8, "Notes per batch (and windows per forward pass).")
+    passes: int = _setting(4, "Infilling passes (iterative refinement).")
+    strategy: str = _setting("confidence", "confidence (most confident first, mask-predict) or left-to-right.")
+    temperature: float = _setting(1.0, "Sampling temperature.")
+    top_k: int = _setting(40, "Sample among the k most likely word-pieces (0: off).")
+    top_p: float = _setting(0.95, "Nucleus sampling mass.")
+    window: int = _setting(256, "Tokens per model window (long notes use overlapping windows).")
+    max_pieces_per_word: int = _setting(1, "Word-pieces the model may write per masked word (up to the original's "
+                                           "count); 1: a whole in-vocabulary word, which avoids half-words and rare "
+                                           "(identifying) tokens.")
+    phi_threshold: float | None = _setting(None, "PHI detector score threshold (none: the detector's benchmarked default).")
+    max_risk: float = _setting(0.5, "Notes with a higher re-identification risk are retried, then held back.")
+    retries: int = _setting(2, "Re-syntheses (new seed, higher mask ratio) before a note is held back.")
+    retry_ratio_step: float = _setting(0.15, "Each retry raises mask_ratio by this much.")
+    on_fail: str = _setting("hold", "hold (record and go on) or error (count as an error).")
+    fail_on_residual_phi: bool = _setting(True, "PHI the detector finds in the output that the pipeline did not place fails the note.")
+    name_fuzz: int = _setting(90, "rapidfuzz ratio at which a name part of the original counts as leaked.")
+    run_scale: int = _setting(40, "Verbatim run (words) that alone gives the run term its full weight.")
+    memorization_threshold: float = _setting(0.8, "MinHash similarity to a training document that fails a note.")
+    mask_unknown_words: bool = _setting(True, "Always re-generate words that are neither ordinary English or clinical "
+                                              "words, nor medical terms, nor short abbreviations (privacy by "
+                                              "construction: names no detector finds do not survive).")
+    check_overlap: bool = _setting(True, "Score source overlap (off for redaction, where all non-PHI text is kept by design).")
+    max_note_chars: int = _setting(1_000_000, "Longer notes are reported as errors.")
 
     def validate(self) -> "SynthConfig":
+        self._check_types()
         checks = [
             (0.0 <= self.mask_ratio <= 1.0, "mask_ratio must be between 0 and 1"),
             (self.device in ("cpu", "cuda", "auto"), "device must be cpu, cuda or auto"),
             (self.batch_size >= 1, "batch_size must be at least 1"),
             (1 <= self.passes <= 50, "passes must be between 1 and 50"),
             (self.strategy in ("confidence", "left-to-right"), "strategy must be confidence or left-to-right"),
-            (self.temperature > 0, "temperature must be above 0"),
+            (self.temperature >= MIN_TEMPERATURE, f"temperature must be at least {MIN_TEMPERATURE} (and finite)"),
             (self.top_k >= 0, "top_k must be 0 (off) or more"),
             (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
             (32 <= self.window <= 4096, "window must be between 32 and 4096 tokens"),
@@ -80,6 +92,24 @@ class SynthConfig:
                 raise ConfigError(message)
         return self
 
+    def _check_types(self) -> None:
+        """Each setting has its declared type (an int is a float; a bool is neither), and every
+        number is finite: a wrong type is a ConfigError naming the setting, never a TypeError."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            names = [t.strip() for t in str(f.type).split("|")]
+            if value is None and "None" in names:
+                continue
+            kinds = tuple(k for t in names if t in _TYPES for k in _TYPES[t])
+            if not kinds:
+                continue
+            ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+            if not ok:
+                expected = " or ".join(n for n in names if n != "None") + (" (or none)" if "None" in names else "")
+                raise ConfigError(f"setting {f.name} must be {expected}, not {type(value).__name__}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"setting {f.name} must be a finite number")
+
     def resolved_model(self) -> str:
         return self.model or default_model_path()
 
@@ -91,6 +121,10 @@ class SynthConfig:
         data.pop("device")
         data.pop("batch_size")
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+_TYPES = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}
+MIN_TEMPERATURE = 0.01   # below it, logits / temperature overflow
 
 
 def _model_identity(model: str) -> str:
@@ -116,7 +150,14 @@ def load_toml(path: str | Path) -> dict:
         raise ConfigError(f"config file {path} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    data = data.get("notesynth", data)
+    if "notesynth" in data:
+        others = sorted(k for k in data if k != "notesynth")
+        if others:
+            raise ConfigError(f"config file {path}: unknown table(s) or key(s) beside [notesynth]: {', '.join(others)}; "
+                              "put every setting in the [notesynth] table")
+        data = data["notesynth"]
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path}: notesynth must be a table")
     known = {f.name for f in fields(SynthConfig)}
     unknown = sorted(set(k.replace("-", "_") for k in data) - known)
     if unknown:
@@ -128,13 +169,15 @@ def build_config(file_values: dict | None = None, **overrides) -> SynthConfig:
     """File values first, then explicit (non-None) overrides such as CLI flags."""
     values = dict(file_values or {})
     values.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        cfg = SynthConfig(**values)
-    except TypeError as exc:
-        raise ConfigError(str(exc)) from None
-    types = {f.name: f.type for f in fields(SynthConfig)}
-    for name, value in values.items():
-        expected = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}.get(str(types[name]))
-        if expected and (not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)):
-            raise ConfigError(f"setting {name} has the wrong type ({type(value).__name__}); expected {types[name]}")
-    return cfg.validate()
+    known = {f.name for f in fields(SynthConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return SynthConfig(**values).validate()  # validate() checks every type and range
+
+
+def option_help(name: str) -> str:
+    """The help of a setting with its default, for the CLI and the README table."""
+    f = next(f for f in fields(SynthConfig) if f.name == name)
+    default = "none" if f.default is None else ("the shipped model" if name == "model" else f.default)
+    return f"{f.metadata['help']} Default: {default}."

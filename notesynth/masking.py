@@ -7,13 +7,12 @@ the other whole words is masked; protected spans (medical facts) never are.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 
-from notesynth.phi.surrogates import SurrogateMaker
 from notesynth.spans import Span, merge_overlapping
+from notesynth.surrogates import SurrogateMaker
+from notesynth.text import WORD
 
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,14 @@ class MaskPlan:
 
 
 def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
-         rng: random.Random, surrogates: SurrogateMaker) -> MaskPlan:
-    """Build the plan for one note.  Deterministic for a given ``rng`` state."""
+         rng: random.Random, surrogates: SurrogateMaker, forced: list[Span] = ()) -> MaskPlan:
+    """Build the plan for one note.  Deterministic for a given ``rng`` state.
+
+    ``forced``: words that are always masked (unknown words, see unknown.py), besides the
+    random share ``ratio`` of the other maskable words."""
     phi = merge_overlapping([s for s in phi if s.end > s.start])
-    blocked = _coverage(len(text), protected)
+    forced = [f for f in forced if not any(f.overlaps(p) for p in phi)]
+    blocked = _coverage(len(text), list(protected) + forced)
     pieces: list[tuple[int, int, str, str]] = []  # (start, end, kind, label)
     words: list[tuple[int, int]] = []
     cursor = 0
@@ -60,6 +63,7 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
     candidates = [w for w in words if not any(blocked[w[0]:w[1]]) and _maskable(text, w)]
     n_target = min(len(candidates), int(round(ratio * len(words))))
     chosen = sorted(rng.sample(candidates, n_target)) if n_target else []
+    chosen += [(f.start, f.end) for f in forced]
     for start, end in chosen:
         pieces.append((start, end, "mask", ""))
     pieces.sort()

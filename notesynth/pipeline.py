@@ -1,4 +1,4 @@
-"""The Synthesizer: detect -> protect -> plan -> infill -> check, for batches of notes.
+"""The Synthesizer: detect -> protect -> plan -> fill -> render -> check, for batches of notes.
 
 One note's result is a pure function of (text, id, config): its random
 generators are seeded from (seed, id, attempt), so batching and worker count
@@ -11,16 +11,19 @@ import hashlib
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from notesynth import medical
+from notesynth.check import Checker, RiskReport, Vocabulary, settings_from_config
+from notesynth.check.memorization import MemorizationIndex
 from notesynth.config import SynthConfig
 from notesynth.infill import FillJob, Infiller, InfillSettings
 from notesynth.masking import MaskPlan, plan as make_plan, remap_spans, render
-from notesynth.phi.surrogates import SurrogateMaker
-from notesynth.reid import RiskReport, RiskSettings, residual_spans, score
+from notesynth.phi.detector import shared_detector
+from notesynth.protect import protect
 from notesynth.spans import Span
+from notesynth.surrogates import SurrogateMaker
+from notesynth.unknown import unknown_word_spans
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +57,30 @@ class NoteResult:
         return row
 
 
-@lru_cache(maxsize=4)
-def shared_detector(threshold: float | None = None):
-    """Building a detector (spaCy + presidio) takes seconds; one per process and threshold."""
-    from notesynth.phi import DetectorConfig, PhiDetector
-
-    return PhiDetector(DetectorConfig() if threshold is None else DetectorConfig(score_threshold=threshold))
-
-
 def note_seed(seed: int, note_id: str, attempt: int) -> int:
     digest = hashlib.sha256(f"{seed}\x00{note_id}\x00{attempt}".encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass
+class NoteJob:
+    """One note on its way through the flow; what an attempt needs and what it leaves."""
+
+    id: str
+    text: str
+    annotations: tuple[Span, ...] | None = None  # labelled spans to carry through (None: none given)
+    phi: list[Span] = field(default_factory=list)
+    protected: list[Span] = field(default_factory=list)
+    unknown: list[Span] = field(default_factory=list)   # words never kept verbatim (unknown.py)
+    plan: MaskPlan | None = None
+    seed: int = 0
+    fills: dict[int, str] | None = None
+    fill_error: BaseException | None = None
+    result: NoteResult | None = None  # the latest attempt's (or the error that ended the note)
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None and self.result.status in ("written", "error")
 
 
 class Synthesizer:
@@ -74,6 +90,7 @@ class Synthesizer:
         self.config = (config or SynthConfig()).validate()
         self._detector = detector
         self._infiller = infiller
+        self._checker: Checker | None = None
 
     @property
     def detector(self):
@@ -89,22 +106,25 @@ class Synthesizer:
         return self._infiller
 
     @property
-    def memorization_index(self):
+    def memorization_index(self) -> MemorizationIndex | None:
         """MinHash signatures of the model's training documents, when the model ships them."""
-        if not hasattr(self, "_memo"):
-            from pathlib import Path
+        return self.checker.memorization
 
-            from notesynth.memorization import MemorizationIndex
-
+    @property
+    def checker(self) -> Checker:
+        if self._checker is None:
             model_dir = Path(self.config.resolved_model())
-            self._memo = MemorizationIndex.load(model_dir) if model_dir.is_dir() else None
-        return self._memo
+            memo = MemorizationIndex.load(model_dir) if model_dir.is_dir() else None
+            self._checker = Checker(self.detector, settings_from_config(self.config), self._is_common, memo)
+        return self._checker
 
-    def risk_settings(self, attempt_config: SynthConfig | None = None) -> RiskSettings:
-        c = attempt_config or self.config
-        return RiskSettings(max_risk=c.max_risk, fail_on_residual_phi=c.fail_on_residual_phi,
-                            check_overlap=c.check_overlap, name_fuzz=c.name_fuzz, run_scale=c.run_scale,
-                            memorization_threshold=c.memorization_threshold)
+    def _is_common(self, word: str) -> bool:
+        # the vocabulary is the model's: only needed (and loaded) when overlap is checked
+        if not self.config.check_overlap:
+            return True
+        if getattr(self, "_vocabulary", None) is None:
+            self._vocabulary = Vocabulary(self.infiller.tokenizer)
+        return self._vocabulary.is_common(word)
 
     # ---------------------------------------------------------------- public API
     def synthesize(self, text: str, note_id: str = "note") -> NoteResult:
@@ -121,112 +141,95 @@ class Synthesizer:
         if not notes:
             return []
         started = time.perf_counter()
-        results: dict[int, NoteResult] = {}
-        phi: dict[int, list[Span]] = {}
-        for i, (note_id, text) in enumerate(notes):
-            try:
-                if len(text) > self.config.max_note_chars:
-                    raise ValueError(f"note has {len(text):,} characters, over max_note_chars")
-                phi[i] = self.detector.detect(text)
-            except Exception as exc:  # one bad note never stops the batch
-                results[i] = _error(note_id, "PHI detection", exc)
-        pending = [i for i in range(len(notes)) if i not in results]
-        # what must be kept does not change between attempts
-        protected = {i: medical.protect(notes[i][1]) + list(annotations.get(notes[i][0], ()))
-                     for i in pending}
-        last: dict[int, NoteResult] = {}
+        jobs = [NoteJob(note_id, text, tuple(annotations[note_id]) if note_id in annotations else None)
+                for note_id, text in notes]
+        for job in jobs:
+            self._detect(job)
         for attempt in range(self.config.retries + 1):
+            pending = [j for j in jobs if not j.done]
             if not pending:
                 break
-            attempt_results = self._attempt(notes, pending, phi, protected, annotations, attempt)
-            pending = []
-            for i, res in attempt_results.items():
-                if res.status == "written" or res.status == "error":
-                    results[i] = res
-                else:
-                    last[i] = res
-                    pending.append(i)
-        for i in pending:
-            res = last[i]
-            status = "error" if self.config.on_fail == "error" else "held"
-            results[i] = replace(res, status=status, text=None,
-                                 error=("privacy check failed: " + "; ".join(res.report.reasons)) if res.report else res.error)
+            self._attempt(pending, attempt)
+        for job in jobs:
+            if not job.done:  # every attempt failed the check
+                res = job.result
+                status = "error" if self.config.on_fail == "error" else "held"
+                job.result = replace(res, status=status, text=None, error=(
+                    "privacy check failed: " + "; ".join(res.report.reasons)) if res.report else res.error)
         elapsed = (time.perf_counter() - started) / len(notes)
-        return [replace(results[i], seconds=elapsed) for i in range(len(notes))]
+        return [replace(j.result, seconds=elapsed) for j in jobs]
 
-    # ---------------------------------------------------------------- one attempt
-    def _attempt(self, notes, indices, phi, protected, annotations, attempt: int) -> dict[int, NoteResult]:
+    # ---------------------------------------------------------------- the steps
+    def _detect(self, job: NoteJob) -> None:
+        """Detect PHI and what must be kept; neither changes between attempts."""
+        try:
+            if len(job.text) > self.config.max_note_chars:
+                raise ValueError(f"note has {len(job.text):,} characters, over max_note_chars")
+            job.phi = self.detector.detect(job.text)
+        except Exception as exc:  # one bad note never stops the batch
+            job.result = _error(job.id, "PHI detection", exc)
+            return
+        job.protected = protect(job.text) + list(job.annotations or ())
+        if self.config.mask_unknown_words:
+            job.unknown = unknown_word_spans(job.text, job.phi + job.protected)
+
+    def _attempt(self, jobs: list[NoteJob], attempt: int) -> None:
+        """plan -> fill -> render -> check, for every job of one attempt."""
         cfg = self.config
         ratio = min(1.0, cfg.mask_ratio + attempt * cfg.retry_ratio_step)
-        plans: dict[int, MaskPlan] = {}
-        seeds: dict[int, int] = {}
-        out: dict[int, NoteResult] = {}
-        for i in indices:
-            note_id, text = notes[i]
+        planned = []
+        for job in jobs:
             try:
-                seed = note_seed(cfg.seed, note_id, attempt)
-                rng = random.Random(seed)
-                plans[i] = make_plan(text, phi[i], protected[i], ratio, rng, SurrogateMaker(seed))
-                seeds[i] = seed
+                job.seed = note_seed(cfg.seed, job.id, attempt)
+                rng = random.Random(job.seed)
+                job.plan = make_plan(job.text, job.phi, job.protected, ratio, rng, SurrogateMaker(job.seed),
+                                     forced=job.unknown)
+                planned.append(job)
             except Exception as exc:
-                out[i] = _error(note_id, "masking", exc)
-        fills = self._fill(plans, seeds, notes)
-        for i, plan_ in plans.items():
-            note_id, text = notes[i]
-            if i not in fills:
-                out[i] = _error(note_id, "infilling", fills.get(("error", i), RuntimeError("model failed")))
+                job.result = _error(job.id, "masking", exc)
+        self._fill(planned)
+        for job in planned:
+            if job.fills is None:
+                job.result = _error(job.id, "infilling", job.fill_error or RuntimeError("model failed"))
                 continue
             try:
-                synthetic, placed = render(plan_, fills[i])
-                found = self.detector.detect(synthetic)
-                residual = residual_spans(found, placed)
-                memo = self.memorization_index.nearest(synthetic) if self.memorization_index is not None else None
-                report = score(text, synthetic, phi[i], residual, self.risk_settings(), self._is_common, memo)
-                status = "written" if report.passed else "held"
-                carried, dropped = None, 0
-                if note_id in annotations:
-                    mapped = remap_spans(plan_, fills[i], list(annotations[note_id]))
-                    carried = tuple(m for m in mapped if m is not None)
-                    dropped = len(mapped) - len(carried)
-                out[i] = NoteResult(note_id, status, synthetic, report, plan_.n_phi, plan_.n_words,
-                                    plan_.n_masked, attempt + 1, surrogates=tuple(placed),
-                                    annotations=carried, annotations_dropped=dropped)
-                if not report.passed:
-                    log.info("note %s attempt %d failed the privacy check: %s", note_id, attempt + 1,
-                             "; ".join(report.reasons))
+                job.result = self._render_and_check(job, attempt)
             except Exception as exc:
-                out[i] = _error(note_id, "privacy check", exc)
-        return out
+                job.result = _error(job.id, "privacy check", exc)
 
-    def _fill(self, plans: dict[int, MaskPlan], seeds: dict[int, int], notes) -> dict:
-        need = [i for i, p in plans.items() if p.n_masked]
-        fills: dict = {i: {} for i, p in plans.items() if not p.n_masked}
+    def _render_and_check(self, job: NoteJob, attempt: int) -> NoteResult:
+        synthetic, placed = render(job.plan, job.fills)
+        report = self.checker.check(job.text, synthetic, job.phi, placed)
+        status = "written" if report.passed else "held"
+        carried, dropped = None, 0
+        if job.annotations is not None:
+            mapped = remap_spans(job.plan, job.fills, list(job.annotations))
+            carried = tuple(m for m in mapped if m is not None)
+            dropped = len(mapped) - len(carried)
+        if not report.passed:
+            log.info("note %s attempt %d failed the privacy check: %s", job.id, attempt + 1,
+                     "; ".join(report.reasons))
+        plan_ = job.plan
+        return NoteResult(job.id, status, synthetic, report, plan_.n_phi, plan_.n_words, plan_.n_masked,
+                          attempt + 1, surrogates=tuple(placed), annotations=carried, annotations_dropped=dropped)
+
+    def _fill(self, jobs: list[NoteJob]) -> None:
+        for job in jobs:
+            job.fills, job.fill_error = ({} if not job.plan.n_masked else None), None
+        need = [j for j in jobs if j.plan.n_masked]
         if not need:
-            return fills
+            return
         try:
-            done = self.infiller.fill([FillJob(plans[i], seeds[i]) for i in need])
-            fills.update(zip(need, done))
+            done = self.infiller.fill([FillJob(j.plan, j.seed) for j in need])
+            for job, fills in zip(need, done):
+                job.fills = fills
         except Exception:
             # isolate the failing note: retry one by one (outputs are batch-independent)
-            for i in need:
+            for job in need:
                 try:
-                    fills[i] = self.infiller.fill([FillJob(plans[i], seeds[i])])[0]
+                    job.fills = self.infiller.fill([FillJob(job.plan, job.seed)])[0]
                 except Exception as exc:
-                    fills[("error", i)] = exc
-        return fills
-
-    def _is_common(self, word: str) -> bool:
-        if not self.config.check_overlap:
-            return True
-        return _is_single_piece(self.infiller.tokenizer, word)
-
-
-def _is_single_piece(tokenizer, word: str) -> bool:
-    """A word the model's vocabulary holds whole is common; one it splits is distinctive."""
-    cache = tokenizer.__dict__.setdefault("_notesynth_common", {})
-    if word not in cache:
-        cache[word] = len(tokenizer.tokenize(word)) == 1
-    return cache[word]
+                    job.fill_error = exc
 
 
 def _error(note_id: str, step: str, exc: BaseException) -> NoteResult:

@@ -251,7 +251,7 @@ def main() -> None:
 #   person names (Faker, all locales) unless the corpus writes them mid-sentence in lower
 #   case or capitals at least half the time ("colon", "KUB" stay; "Wilson", "Kocher" go).
 # Negation cues, numbers, doses, units, lab and vital values are protected by
-# notesynth/medical.py (medical_terms.txt and patterns), not by this file.
+# notesynth/protect.py (medical_terms.txt and patterns), not by this file.
 """
     lines = [header.rstrip("\n"), "", "# [clinical-ratio]", *sorted(clinical), "# [ncbi-disease]", *only_ncbi, ""]
     args.out.write_text("\n".join(lines), encoding="utf-8")

@@ -5,10 +5,10 @@ import re
 
 from typer.testing import CliRunner
 
-from notesynth import medical
+from notesynth import protect as medical
 from notesynth.cli import app
 from notesynth.masking import plan, remap_spans, render
-from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.surrogates import SurrogateMaker
 from notesynth.spans import Span
 
 TEXT = "Mr Smith has a history of breast cancer and was seen by Dr Wu for Parkinson disease today."
@@ -68,7 +68,7 @@ def test_cli_annotations_round_trip(tiny_model, tmp_path, sample_rows):
 
 
 def test_conll_round_trip(tiny_model, tmp_path):
-    from notesynth import conll
+    from notesynth.batch import conll
 
     src = tmp_path / "in.conll"
     src.write_text("The\tO\npatient\tO\nhas\tO\nbreast\tB-Disease\ncancer\tI-Disease\nand\tO\nwas\tO\n"

@@ -194,7 +194,7 @@ def test_unwritable_output_and_full_disk(tiny_model, tmp_path, monkeypatch):
 
     import errno
 
-    import notesynth.sinks as sinks
+    import notesynth.batch.sinks as sinks
 
     def full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -180,3 +180,14 @@ def test_duplicate_ids_are_reported_not_merged(tiny_model, tmp_path, sample_rows
     assert second["status"] == "error" and "duplicate id" in second["error"]
     out_lines = (tmp_path / "out.jsonl").read_text().splitlines()
     assert len(out_lines) == (first["status"] == "written")
+
+
+def test_readme_settings_table_is_the_config_metadata():
+    """Defaults and meanings are written once (SynthConfig metadata); the README shows that."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("settings_table", ROOT / "scripts" / "settings_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert mod.table() in readme, "README settings table is stale: run scripts/settings_table.py --write"

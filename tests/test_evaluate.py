@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from notesynth import evaluate as ev
-from notesynth.eval_cli import register
+from notesynth.cli.evaluate import register
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "data" / "sample_notes_gold.jsonl"

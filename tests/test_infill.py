@@ -5,10 +5,12 @@ import sys
 
 import pytest
 
-from notesynth import medical
-from notesynth.infill import FillJob, Infiller, InfillSettings, ModelLoadError, _windows, apply_case
+from notesynth import protect as medical
+from notesynth.infill import FillJob, Infiller, InfillSettings, ModelLoadError
+from notesynth.infill.loop import window_spans
+from notesynth.text import match_case
 from notesynth.masking import plan, render
-from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.surrogates import SurrogateMaker
 
 
 def _job(text, seed, ratio=0.5):
@@ -46,7 +48,7 @@ def test_output_independent_of_batch_company(infiller, sample_rows):
     assert together == alone
 
 
-def test_long_note_uses_overlapping_windows(infiller, sample_rows):
+def test_long_note_uses_overlappingwindow_spans(infiller, sample_rows):
     text = " ".join(r["text"] for r in sample_rows)  # far beyond one 256-token window
     job = _job(text, 3, ratio=0.3)
     fills = infiller.fill([job])[0]
@@ -60,19 +62,19 @@ def test_left_to_right_strategy(tiny_model, sample_rows):
 
 
 def test_windows_cover_all_tokens():
-    wins = _windows(1000, 256)
+    wins = window_spans(1000, 256)
     covered = set()
     for a, b in wins:
         assert b - a == 254
         covered.update(range(a, b))
     assert covered == set(range(1000))
-    assert _windows(10, 256) == [(0, 10)]
+    assert window_spans(10, 256) == [(0, 10)]
 
 
 def test_case_matching():
-    assert apply_case("PATIENT", "woman") == "WOMAN"
-    assert apply_case("Patient", "woman") == "Woman"
-    assert apply_case("patient", "Woman") == "woman"
+    assert match_case("PATIENT", "woman", title=True) == "WOMAN"
+    assert match_case("Patient", "woman", title=True) == "Woman"
+    assert match_case("patient", "Woman", title=True) == "woman"
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
@@ -95,7 +97,7 @@ def test_multi_piece_words_are_filled_as_whole_words(tiny_model):
 
 
 def test_fills_never_write_negations_or_lone_letters(infiller, sample_rows):
-    from notesynth.infill import BANNED_FILLS
+    from notesynth.infill.vocabulary import BANNED_FILLS
 
     for i, row in enumerate(sample_rows[:4]):
         fills = infiller.fill([_job(row["text"], 40 + i, ratio=0.8)])[0]
@@ -108,7 +110,7 @@ THREAD_SPLIT_PROBE = """
 import sys, torch
 import notesynth  # sets the reproducibility mode before the first matrix product
 from transformers import BertConfig, BertForMaskedLM
-from notesynth.mlm_head import masked_only_logits
+from notesynth.infill.model import masked_only_logits
 torch.manual_seed(0)
 # MiniLM-sized layers: the tiny test model is too small for MKL to split its products
 model = BertForMaskedLM(BertConfig(vocab_size=3000, hidden_size=384, num_hidden_layers=1,
@@ -141,7 +143,7 @@ def test_logits_do_not_depend_on_the_thread_count():
 
 def test_fills_never_write_titles_dates_or_placeholders(infiller):
     """A written "Dr"/"Monday"/"ABC" would read as PHI in the output and fail the check."""
-    from notesynth.infill import IDENTITY_FILLS
+    from notesynth.infill.vocabulary import IDENTITY_FILLS
 
     vocab = infiller.tokenizer.get_vocab()
     present = [w for w in IDENTITY_FILLS if w in vocab]

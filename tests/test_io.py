@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from notesynth.io import Note, ReadError, atomic_write_text, decode_bytes, read_jsonl_rows, read_notes
+from notesynth.batch.files import atomic_write_text, read_jsonl_rows
+from notesynth.batch.readers import Note, ReadError, decode_bytes, read_notes
 
 SECRET = "Zebediah Quartermaine"
 
@@ -92,8 +93,8 @@ def test_stdin_raw_and_jsonl():
 
 
 def test_decode_utf16_and_bom():
-    assert decode_bytes("héllo".encode("utf-16"), "x") == "héllo"
-    assert decode_bytes(b"\xef\xbb\xbfhello", "x") == "hello"
+    assert decode_bytes("héllo".encode("utf-16")) == "héllo"
+    assert decode_bytes(b"\xef\xbb\xbfhello") == "hello"
 
 
 def test_atomic_write_leaves_no_temp_file_on_failure(tmp_path, monkeypatch):

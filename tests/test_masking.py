@@ -1,8 +1,8 @@
 import random
 
-from notesynth import medical
+from notesynth import protect as medical
 from notesynth.masking import plan, render
-from notesynth.phi.surrogates import SurrogateMaker
+from notesynth.surrogates import SurrogateMaker
 from notesynth.spans import Span
 
 TEXT = ("Pt seen by Dr. Jones today. She was given lasix 40 mg IV with good effect and her "

@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from notesynth import medical
+from notesynth import protect as medical
 
 
 def _protected(text: str) -> dict[str, str]:
@@ -88,7 +88,7 @@ def test_a_word_inside_a_measure_is_not_a_second_span():
 
 
 def test_runtime_needs_no_wordfreq_and_no_shared_data():
-    code = ("import sys; from notesynth import medical; medical.protect('No fever. Tachycardia.'); "
+    code = ("import sys; from notesynth import protect as medical; medical.protect('No fever. Tachycardia.'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('wordfreq', 'faker', 'spacy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from notesynth.phi import PhiDetector
-from notesynth.phi.scoring import load_rows, score_rows
+from notesynth.evaluate.phi_recall import load_rows, score_rows
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/phi"
 

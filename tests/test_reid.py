@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from notesynth.cli import app
-from notesynth.memorization import INDEX_FILE, MemorizationIndex
-from notesynth.reid import (RiskSettings, distinctive_overlap, leaked_spans, longest_verbatim_run,
+from notesynth.check.memorization import INDEX_FILE, MemorizationIndex
+from notesynth.check.risk import (RiskSettings, distinctive_overlap, leaked_spans, longest_verbatim_run,
                             residual_spans, score)
 from notesynth.spans import Span
 
@@ -533,20 +533,20 @@ def test_score_command_pairs_by_id(tiny_model, tmp_path, restore_logging):
 
 
 def test_checker_thresholds_come_from_the_config(tmp_path):
+    from notesynth.check import settings_from_config
     from notesynth.config import ConfigError, SynthConfig, build_config, load_toml
-    from notesynth.pipeline import Synthesizer
 
     cfg_file = tmp_path / "n.toml"
     cfg_file.write_text("[notesynth]\nname_fuzz = 95\nrun_scale = 20\nmemorization_threshold = 0.9\n")
     cfg = build_config(load_toml(cfg_file))
-    settings = Synthesizer.risk_settings(type("S", (), {"config": cfg})())
+    settings = settings_from_config(cfg)
     assert (settings.name_fuzz, settings.run_scale, settings.memorization_threshold) == (95, 20, 0.9)
     with pytest.raises(ConfigError):
         SynthConfig(run_scale=0).validate()
 
 
 def test_initials_leak_only_beyond_their_uses_outside_phi():
-    from notesynth.reid import leaked_spans
+    from notesynth.check.risk import leaked_spans
     from notesynth.spans import Span
 
     original = "TO MEET C.G. Navarro TODAY. Pt c pain."

@@ -1,4 +1,4 @@
-from notesynth.phi.surrogates import SurrogateMaker, match_case, shift_date
+from notesynth.surrogates import SurrogateMaker, match_case, shift_date
 
 
 def test_same_name_same_surrogate_within_note():

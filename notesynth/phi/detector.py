@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
 
 import spacy
@@ -12,6 +13,8 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from ..spans import PHI_LABELS, Span, merge_overlapping
 from . import recognizers as R
 from .eponyms import is_eponym
+from .normalise import NormalisedText, normalise_for_detection
+from .propagation import propagate
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class DetectorConfig:
     use_spacy_ner: bool = True  # spaCy PERSON/GPE; off = rules only (faster, no model load)
     detect_years: bool = True  # stand-alone years in history context ("CABG '94", "MI 1994")
     include_titles: bool = True  # "Dr. Smith" -> span covers "Dr." too
+    propagate: bool = True  # a string found once is PHI everywhere in the note (phi/propagation.py)
     batch_size: int = 32
 
 
@@ -119,22 +123,37 @@ class PhiDetector:
             spans.append(Span(r.start, r.end, label, float(r.score)))
         return merge_overlapping(spans)
 
-    def _analyze(self, text: str, artifacts) -> List[Span]:
+    def _analyze(self, view: NormalisedText, artifacts) -> List[Span]:
+        """Spans found on the detection view, propagated, then mapped to the original's offsets."""
+        text = view.text
         if not text.strip():
             return []
         results = self.analyzer.analyze(
             text=text, language="en", entities=self._entities, nlp_artifacts=artifacts,
             score_threshold=self.config.score_threshold,
         )
-        return self._to_spans(text, results)
+        spans = self._to_spans(text, results)
+        if self.config.propagate:
+            spans = propagate(text, spans)
+        if view.origin is None:
+            return spans
+        return merge_overlapping([Span(*view.to_source(s.start, s.end), s.label, s.score) for s in spans])
 
     def detect(self, text: str) -> List[Span]:
-        artifacts = self.nlp_engine.process_text(text, "en")
-        return self._analyze(text, artifacts)
+        view = normalise_for_detection(text)
+        artifacts = self.nlp_engine.process_text(view.text, "en")
+        return self._analyze(view, artifacts)
 
     def detect_many(self, texts: List[str]) -> List[List[Span]]:
         nlp = self.nlp_engine.get_nlp("en")
+        views = [normalise_for_detection(t) for t in texts]
         out = []
-        for text, doc in zip(texts, nlp.pipe(texts, batch_size=self.config.batch_size)):
-            out.append(self._analyze(text, self.nlp_engine._doc_to_nlp_artifact(doc, "en")))
+        for view, doc in zip(views, nlp.pipe([v.text for v in views], batch_size=self.config.batch_size)):
+            out.append(self._analyze(view, self.nlp_engine._doc_to_nlp_artifact(doc, "en")))
         return out
+
+
+@lru_cache(maxsize=4)
+def shared_detector(threshold: float | None = None) -> PhiDetector:
+    """Building a detector (spaCy + presidio) takes seconds; one per process and threshold."""
+    return PhiDetector(DetectorConfig() if threshold is None else DetectorConfig(score_threshold=threshold))

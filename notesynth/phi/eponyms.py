@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 
+from notesynth.text import HONORIFICS
+
 # head words that make the preceding proper noun an eponym (narrower than lexicon.EPONYM_HEADS:
 # "line", "bed", "test" also follow real names in notes)
 _HEADS = ("score", "scores", "scale", "index", "criteria", "classification", "grade", "grading", "stage",
           "staging", "sign", "syndrome", "disease", "palsy", "reflex", "maneuver", "manoeuvre", "phenomenon",
           "triad", "questionnaire", "equation", "formula")
 _AFTER = re.compile(r"(?:['’]s?)?(?:[ \t]+[A-Z][a-z]+)?[ \t]+(?:" + "|".join(_HEADS) + r")\b", re.I)
-_TITLE = re.compile(r"(?:dr|mr|mrs|ms|miss|prof)\b", re.I)
+_TITLE = re.compile(r"(?:" + "|".join(sorted(HONORIFICS)) + r")\b", re.I)
 LABELS = frozenset({"NAME", "HOSPITAL", "GEOGRAPHIC_LOCATION", "ORGANIZATION"})
 
 

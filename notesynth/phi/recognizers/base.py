@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -89,8 +89,3 @@ class ClinicalRecognizer(EntityRecognizer):
             if label in wanted and end > start:
                 out.append(RecognizerResult(entity_type=label, start=start, end=end, score=score))
         return out
-
-
-def regex_hits(pattern: re.Pattern, text: str, label: str, score: float, group: int | str = 0) -> Iterator[Hit]:
-    for m in pattern.finditer(text):
-        yield m.start(group), m.end(group), label, score

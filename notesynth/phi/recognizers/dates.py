@@ -23,7 +23,16 @@ RELATIVE = re.compile(r"\b(?:last|this past|next)\s+(?:week|weekend|monday|tuesd
 WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:['’]?s)?\b", re.I)
 ISO = re.compile(r"\b(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b")
 NUMERIC = re.compile(r"(?<![\d/])(?<!\d\.)(0?[1-9]|1[0-2])([/-])(0?[1-9]|[12]\d|3[01])(?:\2((?:19|20)?\d\d))?(?![\d])")
-DOTTED = re.compile(r"(?<![\d.])(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])\.(?:19|20)\d\d(?!\d)")
+DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(?:19|20)\d\d(?![\d.])")  # 7.15.2023 or 15.7.2023
+# day first with a year: "15/7/2023", "15-07-23" (month-first ones are NUMERIC's)
+NUMERIC_DMY = re.compile(r"(?<![\d/.-])(1[3-9]|2\d|3[01])([/-])(0?[1-9]|1[0-2])\2((?:19|20)?\d\d)(?![\d/-])")
+MONTH_DAY_HYPHEN = re.compile(rf"\b{MONTHS}-(?:0?[1-9]|[12]\d|3[01])\b(?!-)|\b(?:0?[1-9]|[12]\d|3[01])-{MONTHS}\b(?!-)", re.I)
+# words after which "7-18" / "4-4" is a date, not a range ("extubated 7-18", "back to OR on 4-4")
+EVENT_BEFORE = re.compile(
+    r"\b(?:on|since|dated|date|from|until|thru|through|of|as of|d/c'?d|dc'?d|dos|dob|"
+    r"extubated|intubated|reintubated|admitted|readmitted|discharged|transferred|returned|placed|inserted|"
+    r"removed|started|stopped|changed|began|begun|done|drawn|sent|seen|performed|operated|born|died|expired|"
+    r"due|last|next|until|scheduled|planned)\s*:?\s*$", re.I)
 ORDINAL_DAY = re.compile(r"\b(?:on|since|from|until|by|of)\s+the\s+(\d{1,2}(?:st|nd|rd|th))\b|"
                          r"\bthe\s+(\d{1,2}(?:st|nd|rd|th))(?=\s*(?:[,.;)]|of\b|$))", re.I)
 APOS_YEAR = re.compile(r"(?<![\d'])'(\d\d)\b|(?<![\d.,/])\b(\d\d)'(?!\w)")
@@ -83,10 +92,14 @@ def _numeric_ok(text: str, m: re.Match) -> bool:
     if mon < day <= 4 and len(m.group(1)) == 1 and len(m.group(3)) == 1 and not re.search(r"\b(?:on|since|from|until|by|dated)\s*$", before, re.I):
         return False  # a fraction: "rales 1/3 up", "1/2 NS"
     if m.group(2) == "-":
-        # "04-18" only with a date cue (ranges like 10-12 are common)
-        return bool(re.search(r"\b(?:on|since|dated|date|from|until|of|d/c'?d|dos|dob)\s*:?\s*$", before, re.I)) and \
-            len(m.group(1)) == 2 and len(m.group(3)) == 2
+        # "7-18" only after a date or event word: ranges ("HR 80-90", "10-12 L") are far more common
+        return bool(EVENT_BEFORE.search(before)) and not re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I)
     return True
+
+
+def _dotted_ok(m: re.Match) -> bool:
+    a, b = int(m.group(1)), int(m.group(2))
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= a <= 31 and 1 <= b <= 12)
 
 
 class DateRecognizer(ClinicalRecognizer):
@@ -99,8 +112,10 @@ class DateRecognizer(ClinicalRecognizer):
     def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
         for m in RELATIVE.finditer(text):
             yield m.start(), m.end(), "DATE", 0.4
-        for rx in (MONTH_FIRST, DAY_FIRST, MONTH_YEAR, ISO, DOTTED, DMY_TEXT):
+        for rx in (MONTH_FIRST, DAY_FIRST, MONTH_YEAR, ISO, DOTTED, DMY_TEXT, NUMERIC_DMY, MONTH_DAY_HYPHEN):
             for m in rx.finditer(text):
+                if rx is DOTTED and not _dotted_ok(m):
+                    continue
                 if rx is MONTH_FIRST and m.group().lower().startswith(("may", "mar ", "march ")) and \
                         not re.search(r"\d", m.group()[3:]):
                     continue

@@ -17,41 +17,17 @@ import copy
 import logging
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from notesynth import medical
+from notesynth.infill.model import load_model, masked_only_logits, resolve_device
+from notesynth.infill.vocabulary import fill_allowed
 from notesynth.masking import MaskPlan
-from notesynth.mlm_head import masked_only_logits
+from notesynth.text import match_case
 
 log = logging.getLogger(__name__)
 
 BUCKET = 64
-
-# Words a fill may never write beyond the medical words (``_fill_allowed``): assertion and
-# direction words that are not on the keep-list would still change the clinical facts
-# ("elevated" -> "normal", "left" -> "right").  Negation cues are keep-list terms already.
-BANNED_FILLS = frozenset("""
-non pos positive normal abnormal resolved worse better elevated decreased increased high low
-left right
-""".split())
-
-# Words that only introduce or stand for identity: a written title makes the next word read
-# as a name ("DR DR", "Mr ABC"), weekdays and months make dates, and the placeholders of the
-# de-identified training corpus ("Dr. X", "ABC", "XYZ") are de-identification debris.  Left
-# to the model they fail the residual-PHI check and cost a retry or a held-back note.
-IDENTITY_FILLS = frozenset("""
-dr mr mrs ms miss mister sir madam
-abc xyz xxx xx yyy yyyy zzz
-monday tuesday wednesday thursday friday saturday sunday
-january february april june july august september october november december
-""".split())
-
-
-class ModelLoadError(RuntimeError):
-    """The model folder is missing, incomplete or unreadable."""
-
 
 @dataclass(frozen=True)
 class InfillSettings:
@@ -97,41 +73,6 @@ class _NoteState:
     owner: dict[int, int]  # position -> window index
 
 
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ModelLoadError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
-    return device
-
-
-def load_model(model: str, device: str = "cpu"):
-    """Tokenizer and masked LM from a local folder, or a hub id the user named."""
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-
-    path = Path(model)
-    local = path.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1
-    if local:
-        if not (path / "config.json").exists():
-            raise ModelLoadError(
-                f"model folder {model} not found or has no config.json; give --model a Hugging Face "
-                "model folder (config.json, weights, tokenizer) or run `make demo` to get the default model")
-    try:
-        kwargs = {"local_files_only": True} if local else {}
-        tokenizer = AutoTokenizer.from_pretrained(model, **kwargs)
-        mlm = AutoModelForMaskedLM.from_pretrained(model, dtype=torch.float32, **kwargs)
-    except Exception as exc:  # transformers raises many kinds here
-        raise ModelLoadError(f"could not load model {model}: {type(exc).__name__}: {str(exc)[:200]}") from None
-    if tokenizer.mask_token_id is None:
-        raise ModelLoadError(f"model {model} has no mask token: it is not a masked language model")
-    mlm.eval()
-    return tokenizer, mlm.to(resolve_device(device))
-
-
 class Infiller:
     """Holds one loaded model; ``fill`` is safe to call for any number of notes."""
 
@@ -167,10 +108,10 @@ class Infiller:
                 if tok.startswith("##"):
                     cont[i] = tok[2:].isalpha()
                 else:
-                    start[i] = tok.isalpha() and _fill_allowed(tok)
+                    start[i] = tok.isalpha() and fill_allowed(tok)
             else:  # byte-level BPE (Ġ) or sentencepiece (▁) marks word starts
                 if tok[0] in "Ġ▁":
-                    start[i] = tok[1:].isalpha() and _fill_allowed(tok[1:])
+                    start[i] = tok[1:].isalpha() and fill_allowed(tok[1:])
                 else:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
@@ -194,7 +135,7 @@ class Infiller:
                 slots.append(_Slot(i, positions))
             elif seg.text:
                 ids.extend(tok(seg.text, add_special_tokens=False)["input_ids"])
-        windows = _windows(len(ids), self.window)
+        windows = window_spans(len(ids), self.window)
         owner = {}
         for slot in slots:
             for p in slot.positions:
@@ -304,33 +245,15 @@ class Infiller:
                 word = pieces[0] + "".join(p[2:] for p in pieces[1:])
             else:
                 word = self.tokenizer.convert_tokens_to_string(pieces).strip()
-            fills[slot.segment] = apply_case(job.plan.segments[slot.segment].text, word)
+            fills[slot.segment] = match_case(job.plan.segments[slot.segment].text, word, title=True)
         return fills
-
-
-def _fill_allowed(word: str) -> bool:
-    """A fill takes the place of a word that was not protected, so it must not be one either:
-    a fill that writes "pneumonia" or "metoprolol" invents a clinical fact (and, in a labelled
-    corpus, an entity nobody labelled)."""
-    w = word.lower()
-    return (w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
-            and not medical.is_medical_word(w))
-
-
-def apply_case(template: str, word: str) -> str:
-    """Give a generated word the letter case of the word it replaces."""
-    if len(template) > 1 and template.isupper():
-        return word.upper()
-    if template[:1].isupper():
-        return word[:1].upper() + word[1:].lower()
-    return word.lower()
 
 
 def _bucket(n: int) -> int:
     return max(BUCKET, int(math.ceil(n / BUCKET)) * BUCKET)
 
 
-def _windows(n_tokens: int, window: int) -> list[tuple[int, int]]:
+def window_spans(n_tokens: int, window: int) -> list[tuple[int, int]]:
     """Overlapping windows (half a window apart) that cover every token."""
     size = max(8, window - 2)
     if n_tokens <= size:

@@ -13,15 +13,14 @@ near-copy of a training document; otherwise
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
 
 from rapidfuzz import fuzz
 
 from notesynth.spans import Span
+from notesynth.text import TITLES, normalise
 
-NAME_TITLES = {"dr", "mr", "mrs", "ms", "miss", "md", "rn", "np", "pa", "phd", "jr", "sr", "prof"}
 
 
 @dataclass(frozen=True)
@@ -56,13 +55,6 @@ class RiskReport:
         return d
 
 
-def normalise(text: str) -> str:
-    """Lower-case words of letters and digits in any script, accents dropped ("Núñez" -> "nunez")."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[^\W_]+", folded))
-
-
 def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
@@ -82,7 +74,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
         if not value:
             continue
         if span.label == "NAME":
-            parts = [p for p in value.split() if p not in NAME_TITLES]
+            parts = [p for p in value.split() if p not in TITLES]
             if any(more_than_outside(p) if len(p) == 1 else _name_part_found(p, out_counts, name_fuzz)
                    for p in parts):
                 leaks.append(span)

@@ -14,25 +14,12 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
-TITLES = re.compile(r"^(?:dr|mr|mrs|ms|miss|prof|sr|sister|rn|md|np|pa)\.?$", re.IGNORECASE)
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
-          "september", "october", "november", "december"]
-MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+from notesynth import text as text_rules
+from notesynth.text import MONTH_RE, MONTHS, TITLES, match_case, normalise
+
+WEEKDAYS = [d.capitalize() for d in text_rules.WEEKDAYS]
 HOSPITAL_SUFFIXES = ["Hospital", "Medical Center", "General Hospital", "Memorial Hospital", "Regional Medical Center"]
 WARD_NAMES = ["MICU", "SICU", "CCU", "Unit 4 West", "Ward 7B", "Step-down Unit", "Unit 5 North", "CSRU", "Ward 3A"]
-
-
-def match_case(template: str, value: str) -> str:
-    """Write ``value`` in the letter case of ``template`` (ALL CAPS, lower, Title)."""
-    letters = [c for c in template if c.isalpha()]
-    if not letters:
-        return value
-    if all(c.isupper() for c in letters) and len(letters) > 1:
-        return value.upper()
-    if all(c.islower() for c in letters):
-        return value.lower()
-    return value
 
 
 @dataclass
@@ -51,11 +38,11 @@ class SurrogateMaker:
             self.date_shift_days = self.rng.choice([-1, 1]) * self.rng.randint(30, 730)
 
     def surrogate(self, label: str, original: str) -> str:
-        key = (label, _normalise(original))
+        key = (label, normalise(original))
         if key not in self._memory:
             value = self._make(label, original)
             for _ in range(5):
-                if _normalise(value) != key[1] and not _shares_word(value, original, label):
+                if normalise(value) != key[1] and not _shares_word(value, original, label):
                     break
                 value = self._make(label, original)
             self._memory[key] = value
@@ -77,7 +64,7 @@ class SurrogateMaker:
         parts = re.split(r"(\s+|\.|,)", original)
         out = []
         for part in parts:
-            if not part or not re.search(r"[A-Za-z]", part) or TITLES.match(part):
+            if not part or not re.search(r"[A-Za-z]", part) or part.lower().rstrip(".") in TITLES:
                 out.append(part)
                 continue
             key = ("NAME_PART", part.lower())
@@ -157,16 +144,12 @@ _STATE_NAMES = {
 }
 
 
-def _normalise(text: str) -> str:
-    return re.sub(r"[\W_]+", " ", text.lower()).strip()
-
-
 def _shares_word(value: str, original: str, label: str) -> bool:
     if label not in ("NAME", "HOSPITAL", "ORGANIZATION", "GEOGRAPHIC_LOCATION"):
         return False
     generic = {"hospital", "medical", "center", "general", "memorial", "regional", "dr", "mr", "mrs", "ms"}
-    a = set(_normalise(value).split()) - generic
-    b = set(_normalise(original).split()) - generic
+    a = set(normalise(value).split()) - generic
+    b = set(normalise(original).split()) - generic
     return bool(a & b)
 
 

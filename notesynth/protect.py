@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 
 from notesynth.spans import Span
+from notesynth.text import WORD, is_mostly_upper
 
 UNITS = (
     r"mg|mcg|ug|g|kg|lb|lbs|ml|cc|l|dl|meq|mmol|mol|units?|u|iu|mmhg|cmh2o|bpm|"
@@ -36,7 +37,6 @@ CLINICAL_SUFFIX = re.compile(
     r"tidine|azepam|zolam|phine|amine|semide|lukast|mab|nib)s?\b",
     re.IGNORECASE,
 )
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 
 NEGATION_CUES = frozenset("""
     no not nor neither never none nothing nobody without cannot denies denied deny denying
@@ -104,11 +104,6 @@ def is_medical_word(word: str, terms: frozenset[str] | None = None) -> bool:
     """A keep-list term or a word with a clinical shape ("cholecystectomy", "lisinopril")."""
     terms = medical_terms() if terms is None else terms
     return is_term(word, terms) or (len(word) > 6 and CLINICAL_SUFFIX.fullmatch(word) is not None)
-
-
-def is_mostly_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
 
 
 def protect(text: str, extra_terms: frozenset[str] = frozenset(), *,

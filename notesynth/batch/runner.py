@@ -1,0 +1,691 @@
+"""Batch runs: read, skip what is done, synthesize in batches, write, record, report.
+
+Exit codes: ``notesynth.exits.ExitCode``.
+
+What a run guarantees, whatever the input:
+- every input item ends as one manifest row: written, held, error (with a reason that
+  never quotes the note) or skipped (a folder entry that is not read, with the reason);
+- one output file per note id, never shared, never outside the output, never the input;
+- one run per output at a time (a lock file beside it);
+- every note finishes or fails within ``max_seconds_per_note`` (a watchdog in the process
+  that synthesizes it), and a signal abandons the note in hand within seconds.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notesynth.batch.files import OutputBusy, OutputLock
+from notesynth.batch.manifest import Manifest
+from notesynth.batch.readers import (FORMATS, Note, ReadError, Skipped, input_format, input_problem, read_notes,
+                                     text_hash, walk_folder)
+from notesynth.batch.sinks import Output, OutputCollision, Sink, open_sink, output_name, sink_kind
+from notesynth.config import SynthConfig
+from notesynth.exits import ExitCode
+from notesynth.pipeline import NoteResult, Synthesizer
+
+log = logging.getLogger(__name__)
+
+MAX_SECONDS_PER_NOTE = 120.0   # default watchdog per note (0: none)
+WORKER_GB = 1.0                # memory one worker process needs (detector + model), for the worker cap
+_FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}  # the whole output is broken, not one note
+
+
+@dataclass
+class RunOptions:
+    input: str
+    output: str
+    in_format: str | None = None
+    out_format: str | None = None
+    id_field: str = "id"
+    text_field: str = "text"
+    keep_fields: tuple[str, ...] = ()
+    overwrite: bool = False
+    manifest: str | None = None
+    progress: bool = True
+    max_note_bytes: int = 1_000_000
+    workers: int = 1
+    annotations: dict | None = None  # note id -> [Span] carried through synthesis (JSONL output)
+    follow_links: bool = False       # folder inputs: follow links out of the tree and links to folders
+    csv_neutralise: bool = True      # CSV outputs: a ' before cells a spreadsheet would run as formulas
+    max_seconds_per_note: float = MAX_SECONDS_PER_NOTE  # 0: no limit
+    engine: object | None = None     # a batch.engines.Engine that synthesizes the notes (None: here, --workers)
+
+
+@dataclass
+class RunSummary:
+    counts: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    interrupted: bool = False
+    fatal: str | None = None
+    usage: str | None = None         # the options were refused before anything was read or written
+    workers: int = 1
+
+    @property
+    def exit_code(self) -> int:
+        if self.usage:
+            return ExitCode.USAGE
+        if self.fatal:
+            return ExitCode.SETUP
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.counts["error"]:
+            return ExitCode.INPUT
+        if self.counts["held"]:
+            return ExitCode.HELD
+        return ExitCode.OK
+
+    def line(self) -> str:
+        done = sum(self.counts[k] for k in ("written", "held", "error"))
+        rate = done / self.seconds if self.seconds > 0 else 0.0
+        parts = ", ".join(f"{k} {self.counts[k]}" for k in ("written", "held", "error", "skipped", "not read")
+                          if self.counts[k])
+        return f"notesynth: {parts or 'no notes'}; {self.seconds:.1f}s, {rate:.2f} notes/s"
+
+
+# ---------------------------------------------------------------- checking the options
+
+def check_options(opts: RunOptions) -> str | None:
+    """Why these options can't run (a usage error, exit 2), or None.  Nothing is read or written."""
+    for flag, value in (("--format", opts.in_format), ("--output-format", opts.out_format)):
+        if value is not None and value not in FORMATS:
+            return f"{flag} must be one of {', '.join(FORMATS)}"
+    if opts.id_field == opts.text_field:
+        return (f"--id-field and --text-field both name {opts.text_field!r}: the id becomes file names, "
+                "manifest rows and log lines, so it can't be the note's text")
+    for k in opts.keep_fields:
+        if k in (opts.id_field, opts.text_field):
+            return (f"--keep-field {k!r} is the {'id' if k == opts.id_field else 'text'} field: the output's id and "
+                    "text are never copied from the input (a kept text field would write the original note)")
+    if opts.max_note_bytes < 1:
+        return "--max-note-bytes must be at least 1"
+    if opts.workers < 1:
+        return "--workers must be at least 1"
+    m = opts.max_seconds_per_note
+    if not isinstance(m, (int, float)) or not math.isfinite(m) or m < 0:
+        return "--max-seconds-per-note must be a finite number of seconds (0: no limit)"
+    return input_problem(opts.input) or _path_problem(opts)
+
+
+def _default_manifest(output: str, out_fmt: str) -> Path | None:
+    kind = sink_kind(output, out_fmt)
+    if kind == "stdout":
+        return None
+    p = Path(os.path.abspath(output))
+    return p / "manifest.jsonl" if kind == "folder" else p.parent / f"{p.name}.manifest.jsonl"
+
+
+def _path_problem(opts: RunOptions) -> str | None:
+    """The output (or the manifest) is the input, or inside the input folder: the run would
+    overwrite or mix with the original notes."""
+    if opts.input == "-":
+        return None
+    src = Path(os.path.realpath(opts.input))
+    src_is_dir = src.is_dir()
+    out_fmt = _output_format(opts, input_format(opts.input, opts.in_format))
+    named = [("output", opts.output)] if opts.output != "-" else []
+    manifest = opts.manifest or _default_manifest(opts.output, out_fmt)
+    if manifest is not None:
+        named.append(("manifest", str(manifest)))
+    for what, path in named:
+        real = Path(os.path.realpath(path))
+        same = real == src or (real.exists() and os.path.samefile(real, src))
+        if same:
+            return (f"the {what} {path} is the input: the run would overwrite the original notes; "
+                    f"choose another {what}")
+        if src_is_dir and src in real.parents:
+            return (f"the {what} {path} is inside the input folder {opts.input}: outputs would mix with the "
+                    f"original notes; choose a {what} outside it")
+    if not src_is_dir and opts.output != "-" and sink_kind(opts.output, out_fmt) == "folder":
+        target = Path(os.path.realpath(Path(opts.output) / src.name))
+        if target == src:
+            return (f"the output folder {opts.output} holds the input: the note's output would overwrite it; "
+                    "choose another output")
+    return None
+
+
+def _lock_targets(opts: RunOptions, out_fmt: str) -> list[Path]:
+    """The output and, when given apart from it, the manifest: one run at a time on each."""
+    targets = []
+    if opts.output != "-":
+        targets.append(Path(os.path.abspath(opts.output)))
+    if opts.manifest and Path(os.path.abspath(opts.manifest)) != _default_manifest(opts.output, out_fmt):
+        targets.append(Path(os.path.abspath(opts.manifest)))
+    return targets
+
+
+# ---------------------------------------------------------------- workers
+
+def _available_memory_gb() -> float | None:
+    """Memory this process may still use: MemAvailable, lowered by a cgroup limit."""
+    avail = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit.isdigit():
+            room = int(limit) - used
+            avail = room if avail is None else min(avail, room)
+    except (OSError, ValueError):
+        pass
+    return None if avail is None else max(0.0, avail / 2**30)
+
+
+def cap_workers(requested: int, cores: int | None = None, memory_gb: float | None = None) -> tuple[int, str | None]:
+    """Worker processes to start: no more than the cores this process may use, nor than
+    available memory / ``WORKER_GB``; the reason when ``requested`` is lowered.
+    (``cores`` and ``memory_gb`` default to this machine's.)"""
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+    mem = _available_memory_gb() if memory_gb is None else memory_gb
+    limit = cores if mem is None else min(cores, max(1, int(mem // WORKER_GB)))
+    n = max(1, min(requested, limit))
+    if n == requested:
+        return n, None
+    mem_text = "unknown memory" if mem is None else f"{mem:.1f} GB of memory available"
+    return n, (f"--workers {requested} lowered to {n}: {cores} cores and {mem_text}; each worker loads "
+               f"the PHI detector and the model (about {WORKER_GB:g} GB)")
+
+
+# ---------------------------------------------------------------- time limit and signals
+
+class NoteTimeout(BaseException):
+    """The watchdog's alarm (a BaseException, so that no ``except Exception`` in the pipeline eats it)."""
+
+
+class Interrupted(BaseException):
+    """A signal arrived while notes were being synthesized: they are abandoned."""
+
+
+def _alarm_available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def _deadline(seconds: float):
+    """Raise NoteTimeout in this (main) thread after ``seconds``.  A note stuck inside one C call
+    (one regular-expression match, one tensor operation) is stopped when that call returns."""
+    armed = [True]
+
+    def alarm(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise NoteTimeout
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _timed_out(note_id: str, max_seconds: float) -> NoteResult:
+    log.warning("note %s: stopped after %g s (--max-seconds-per-note); recorded as an error", note_id, max_seconds)
+    return NoteResult(note_id, "error", None, seconds=max_seconds, error=(
+        f"took over {max_seconds:g} s (--max-seconds-per-note) and was stopped; split the note or raise the limit"))
+
+
+def synthesize_bounded(synth: Synthesizer, notes: list[tuple[str, str]], annotations: dict | None,
+                       max_seconds: float) -> list[NoteResult]:
+    """``synth.synthesize_batch`` within ``max_seconds`` per note.
+
+    The batch gets ``max_seconds * len(notes)``; past that, its notes are redone one by one
+    (a note's result does not depend on its batch), each within ``max_seconds``, and a note
+    that runs over becomes an error result.  Without a limit, or off the main thread (no
+    SIGALRM there), this is ``synthesize_batch``."""
+    annotations = annotations or {}
+    if not max_seconds or not _alarm_available():
+        return synth.synthesize_batch(notes, annotations)
+    try:
+        with _deadline(max_seconds * len(notes)):
+            return synth.synthesize_batch(notes, annotations)
+    except NoteTimeout:
+        if len(notes) == 1:
+            return [_timed_out(notes[0][0], max_seconds)]
+    results = []
+    for note_id, text in notes:
+        one = {note_id: annotations[note_id]} if note_id in annotations else {}
+        try:
+            with _deadline(max_seconds):
+                results.extend(synth.synthesize_batch([(note_id, text)], one))
+        except NoteTimeout:
+            results.append(_timed_out(note_id, max_seconds))
+    return results
+
+
+class _Interrupt:
+    """SIGINT/SIGTERM: a flag checked between notes, and, while notes are being synthesized,
+    ``Interrupted`` raised at once (the notes in hand are abandoned and recorded).  A second
+    signal stops the run where it is (KeyboardInterrupt)."""
+
+    def __init__(self):
+        self.flag = False
+        self.signum: int | None = None
+        self.in_synth = False
+        self._old = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._old[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def _handle(self, signum, frame):
+        if self.flag:  # second signal: stop now
+            raise KeyboardInterrupt
+        self.flag, self.signum = True, signum  # logged by the run, not here (no I/O in a handler)
+        if self.in_synth:
+            self.in_synth = False
+            raise Interrupted
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+# ---------------------------------------------------------------- the run
+
+def _count_notes(path: str, kind: str, follow_links: bool) -> int | None:
+    """How many notes to expect (for the ETA); None when it can't be known cheaply."""
+    try:
+        if path == "-":
+            return None
+        if kind == "folder":
+            return sum(1 for _, _, reason in walk_folder(Path(path), follow_links) if reason is None)
+        if kind == "jsonl":
+            with open(path, "rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        if kind == "txt":
+            return 1
+    except OSError:
+        return None
+    return None
+
+
+def _progress(opts: RunOptions, kind: str):
+    if not opts.progress or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    return tqdm(total=_count_notes(opts.input, kind, opts.follow_links), unit="note", file=sys.stderr,
+                dynamic_ncols=True)
+
+
+def run(opts: RunOptions, synthesizer: Synthesizer) -> RunSummary:
+    """Synthesize every note of ``opts.input`` into ``opts.output`` with ``synthesizer``'s settings."""
+    started = time.perf_counter()
+    summary = RunSummary()
+    summary.usage = check_options(opts)
+    if summary.usage:
+        return summary
+    kind = input_format(opts.input, opts.in_format)
+    out_fmt = _output_format(opts, kind)
+    locks: list[OutputLock] = []
+    try:
+        for target in _lock_targets(opts, out_fmt):
+            locks.append(OutputLock(target).acquire())
+        sink = open_sink(opts.output, out_fmt, opts.id_field, opts.text_field, keep_fields=opts.keep_fields,
+                         neutralise=opts.csv_neutralise,
+                         protect=Path(opts.input) if opts.input != "-" else None)
+        manifest_path = opts.manifest or sink.manifest_path
+        manifest = Manifest(Path(manifest_path) if manifest_path else None)
+    except OutputBusy as exc:
+        summary.fatal = str(exc)
+    except OSError as exc:
+        summary.fatal = f"output {opts.output} is not writable ({exc.strerror or type(exc).__name__}); " \
+                        "choose another output or fix its permissions"
+    if summary.fatal:
+        for lock in locks:
+            lock.release()
+        return summary
+    try:
+        summary.workers, note = cap_workers(opts.workers)
+        if note:
+            log.warning(note)
+        _run_batches(opts, synthesizer, sink, manifest, summary, kind, started)
+    finally:
+        for lock in locks:
+            lock.release()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_batches(opts, synthesizer, sink, manifest, summary, kind, started) -> None:
+    with _Interrupt() as interrupt:
+        batch = _Batch(opts, synthesizer, sink, manifest, summary, _progress(opts, kind), interrupt)
+        notes = read_notes(opts.input, opts.in_format, opts.id_field, opts.text_field, opts.keep_fields,
+                           opts.max_note_bytes, follow_links=opts.follow_links)
+        try:
+            for item in notes:
+                batch.add(item)
+                if interrupt.flag:
+                    break
+                batch.log_progress(started)
+            if not interrupt.flag:
+                batch.flush()
+            summary.interrupted = interrupt.flag
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                summary.fatal = "disk full while writing outputs; free space and re-run (finished notes are kept)"
+            else:
+                summary.fatal = f"could not write outputs ({exc.strerror or type(exc).__name__}); check the output path"
+            log.error(summary.fatal)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            if interrupt.flag:
+                log.warning("signal %s received: the notes in hand were abandoned (manifest rows 'interrupted'); "
+                            "run again to finish", interrupt.signum)
+            batch.close()
+    batch.report_unread()
+
+
+def _output_format(opts: RunOptions, in_kind: str) -> str:
+    out_fmt = opts.out_format or (in_kind if in_kind in ("jsonl", "csv", "folder", "conll")
+                                  else "jsonl" if in_kind == "parquet" else "txt")  # many notes: records or a folder
+    return "jsonl" if opts.output == "-" and out_fmt == "folder" else out_fmt
+
+
+class _Batch:
+    """Notes waiting for the synthesizer, and what happens to each when it comes back."""
+
+    def __init__(self, opts: RunOptions, synth: Synthesizer, sink: Sink, manifest: Manifest,
+                 summary: RunSummary, bar, interrupt: _Interrupt):
+        self.opts, self.synth, self.sink, self.manifest, self.summary, self.bar = opts, synth, sink, manifest, summary, bar
+        self.interrupt = interrupt
+        config = synth.config
+        self.fingerprint = config.fingerprint()
+        self.batch_size = max(1, config.batch_size)
+        self.max_seconds = float(opts.max_seconds_per_note or 0)
+        workers = summary.workers
+        self.engine = opts.engine
+        self.pool = _start_pool(workers, config, self.max_seconds) if workers > 1 and not self.engine else None
+        self.wave_size = self.batch_size * (workers * 2 if self.pool else 1)
+        if self.engine is not None:
+            self.wave_size = self.engine.wave_size or math.inf
+        self.seen: set[str] = set()
+        self.dups: Counter = Counter()
+        self.order: list[str] = []
+        self.notes: list[Note] = []
+        self.unread: Counter = Counter()
+        self.last_log = time.monotonic()
+        self._warm = False
+
+    # ---- reading
+    def _unique(self, note_id: str, source: str) -> str | None:
+        """None if ``note_id`` is new (it is now taken), else the id of its duplicate row."""
+        if note_id not in self.seen:
+            self.seen.add(note_id)
+            return None
+        self.dups[note_id] += 1
+        log.warning("%s: duplicate id %s skipped", source, note_id)
+        return f"{note_id} (duplicate {self.dups[note_id]})"
+
+    def add(self, item: Note | ReadError) -> None:
+        if isinstance(item, Skipped):
+            self.unread[item.message] += 1
+            log.debug("%s: not read (%s)", item.source, item.message)
+            self.record({"id": item.id, "status": "skipped", "source": item.source, "reason": item.message},
+                        count_as="not read")
+            return
+        if isinstance(item, ReadError):
+            row = {"id": item.id, "status": "error", "source": item.source, "error": item.message}
+            if not item.id_replaced:
+                dup = self._unique(item.id, item.source)
+                if dup is not None:
+                    row.update(id=dup, error="duplicate id (only the first note with this id was used); make ids unique")
+                else:
+                    self._drop_output(item.id, item.rel_path)  # an error note never keeps an older output
+            self.record(row)
+            log.warning("%s: %s", item.source, item.message)
+            return
+        dup = self._unique(item.id, item.source)
+        if dup is not None:
+            self.record({"id": dup, "status": "error", "source": item.source,
+                         "error": "duplicate id (only the first note with this id was used); make ids unique"})
+            return
+        self.order.append(item.id)
+        if self._finished_before(item):
+            self.summary.counts["skipped"] += 1
+            return
+        self.notes.append(item)
+        if len(self.notes) >= self.wave_size:
+            self.flush()
+
+    def _finished_before(self, note: Note) -> bool:
+        """Resume: the same text with the same settings was written (and is still there) or held."""
+        prior = self.manifest.get(note.id)
+        return (not self.opts.overwrite and prior is not None and prior.get("input_hash") == text_hash(note.text)
+                and prior.get("settings") == self.fingerprint
+                and (prior.get("status") == "held" or
+                     (prior.get("status") == "written" and self.sink.exists(note.id, note.rel_path))))
+
+    # ---- synthesizing
+    def _warm_up(self) -> None:
+        """Load the detector and checker before the first watched batch (their load time is not a note's)."""
+        if not self._warm:
+            self.synth.detector, self.synth.checker  # noqa: B018
+            self._warm = True
+
+    def _synthesize(self, notes, annotations) -> list[NoteResult]:
+        self._warm_up()
+        self.interrupt.in_synth = True
+        try:
+            if self.interrupt.flag:  # a signal came while the previous batch was written
+                raise Interrupted
+            return synthesize_bounded(self.synth, notes, annotations, self.max_seconds)
+        finally:
+            self.interrupt.in_synth = False
+
+    def flush(self) -> None:
+        if not self.notes:
+            return
+        if self.engine is not None:
+            notes, self.notes = self.notes, []
+            return self._from_engine(notes)
+        chunks = [self.notes[k:k + self.batch_size] for k in range(0, len(self.notes), self.batch_size)]
+        payload = [([(n.id, n.text) for n in chunk], {n.id: s for n in chunk if (s := self._spans(n)) is not None})
+                   for chunk in chunks]
+        self.notes = []
+        pending = list(chunks)
+        try:
+            if self.pool is not None:
+                self.interrupt.in_synth = True
+                try:
+                    if self.interrupt.flag:
+                        raise Interrupted
+                    done = self.pool.imap(_work, payload, chunksize=1)
+                    for chunk in chunks:
+                        results = next(done)
+                        self.interrupt.in_synth = False
+                        self._finish_chunk(chunk, results)
+                        pending.pop(0)
+                        if self.interrupt.flag:
+                            raise Interrupted
+                        self.interrupt.in_synth = True
+                finally:
+                    self.interrupt.in_synth = False
+            else:
+                for chunk, (notes, annotations) in zip(chunks, payload):
+                    results = self._synthesize(notes, annotations)
+                    self._finish_chunk(chunk, results)
+                    pending.pop(0)
+        except Interrupted:
+            self.interrupt.flag = True
+            for chunk in pending:
+                for note in chunk:
+                    self._abandon(note)
+
+    def _from_engine(self, notes: list[Note]) -> None:
+        """An engine's results, as they finish, in any order (matched by id: ids are unique in a run).
+        A signal abandons the notes not yet back; an engine failure records them and is fatal."""
+        from notesynth.batch.engines import EngineError
+
+        waiting = {n.id: n for n in notes}
+        annotations = {n.id: s for n in notes if (s := self._spans(n)) is not None}
+        self.interrupt.in_synth = True
+        try:
+            if self.interrupt.flag:
+                raise Interrupted
+            results = iter(self.engine.synthesize([(n.id, n.text) for n in notes], annotations))
+            while waiting:
+                try:
+                    res = next(results)
+                except StopIteration:
+                    break
+                except EngineError as exc:
+                    self.summary.fatal = str(exc)
+                    log.error(self.summary.fatal)
+                    break
+                note = waiting.pop(res.id, None)
+                if note is None:
+                    continue
+                self.interrupt.in_synth = False
+                self.finish(note, res)
+                if self.interrupt.flag:
+                    raise Interrupted
+                self.interrupt.in_synth = True
+        except Interrupted:
+            self.interrupt.flag = True
+        finally:
+            self.interrupt.in_synth = False
+        for note in waiting.values():
+            self._abandon(note, None if self.interrupt.flag else "not synthesized: the engine failed; run again to do it")
+
+    def _finish_chunk(self, chunk: list[Note], results: list[NoteResult]) -> None:
+        for note, res in zip(chunk, results):
+            self.finish(note, res)
+
+    def _abandon(self, note: Note, error: str | None = None) -> None:
+        self._drop_output(note.id, note.rel_path)
+        self.record({"id": note.id, "status": "error", "source": note.source, "input_hash": text_hash(note.text),
+                     "error": error or "interrupted (signal) before this note was finished; run again to do it"})
+
+    def _spans(self, note: Note):
+        """Labelled spans to carry: the input's own (CoNLL), else the --annotations file's."""
+        if note.spans is not None:
+            return list(note.spans)
+        return (self.opts.annotations or {}).get(note.id)
+
+    # ---- writing
+    def _drop_output(self, note_id: str, rel_path: str) -> None:
+        try:
+            self.sink.remove(note_id, rel_path)
+        except OSError as exc:
+            if exc.errno in _FATAL_ERRNOS:
+                raise
+
+    def finish(self, note: Note, res: NoteResult) -> None:
+        """Write a passing note (else drop any older output of it) and record its manifest row."""
+        row = res.manifest_row()
+        row.update({"source": note.source, "input_hash": text_hash(note.text), "settings": self.fingerprint})
+        if res.status == "written" and not (res.text or "").strip():
+            row.update(status="error", error="the synthetic note is empty; nothing written")
+        if row["status"] == "written":
+            keep = dict(note.keep)
+            if res.annotations is not None:
+                keep["spans"] = [{"start": a.start, "end": a.end, "label": a.label} for a in res.annotations]
+            try:
+                row["output"] = self.sink.write(Output(note.id, res.text, keep, note.rel_path))
+            except OutputCollision as exc:
+                row.update(status="error", error=f"output not written: {exc}")
+            except (OSError, ValueError) as exc:  # this note's file only: a name, an encoding
+                if isinstance(exc, OSError) and exc.errno in _FATAL_ERRNOS:
+                    raise
+                reason = getattr(exc, "strerror", None) or type(exc).__name__
+                row.update(status="error", error=f"output not written ({reason})")
+            if row["status"] == "error":
+                log.warning("note %s: %s", note.id, row["error"])
+        if row["status"] != "written":
+            self._drop_output(note.id, note.rel_path)  # a held or failed note never keeps an older output
+        self.record({k: v for k, v in row.items() if v is not None})
+
+    def record(self, row: dict, count_as: str | None = None) -> None:
+        self.summary.counts[count_as or row["status"]] += 1
+        self.manifest.record(row)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(dict(self.summary.counts), refresh=False)
+
+    def log_progress(self, started: float) -> None:
+        """Without a progress bar (not a terminal), a log line every 30 s."""
+        if self.bar is None and self.opts.progress and time.monotonic() - self.last_log > 30:
+            done = sum(self.summary.counts.values())
+            log.info("progress: %d notes done (%s), %.2f notes/s", done, dict(self.summary.counts),
+                     done / max(1e-9, time.perf_counter() - started))
+            self.last_log = time.monotonic()
+
+    def report_unread(self) -> None:
+        if self.unread:
+            reasons = "; ".join(f"{n} {why}" for why, n in self.unread.most_common())
+            log.warning("%d input entries not read (%s); each has a manifest row with status 'skipped'",
+                        sum(self.unread.values()), reasons)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+        if self.bar is not None:
+            self.bar.close()
+        try:
+            self.sink.close(self.order)
+            self.manifest.close()
+        except OSError as exc:
+            self.summary.fatal = self.summary.fatal or f"could not finish writing outputs ({exc.strerror})"
+
+
+# ---------------------------------------------------------------- worker processes
+_WORKER: Synthesizer | None = None
+_WORKER_MAX_SECONDS = 0.0
+
+
+def _init_worker(config: SynthConfig, threads: int, max_seconds: float = 0.0) -> None:
+    """Each worker loads the detector and model once; SIGINT is left to the parent."""
+    global _WORKER, _WORKER_MAX_SECONDS
+    import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+    _WORKER = Synthesizer(config)
+    _WORKER.detector, _WORKER.infiller, _WORKER.checker  # noqa: B018 - load now, not on the first batch
+    _WORKER_MAX_SECONDS = max_seconds
+
+
+def _work(job) -> list[NoteResult]:
+    notes, annotations = job
+    return synthesize_bounded(_WORKER, notes, annotations, _WORKER_MAX_SECONDS)
+
+
+def _start_pool(workers: int, config: SynthConfig, max_seconds: float = 0.0):
+    import multiprocessing
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP start-up can deadlock
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(config, threads, max_seconds))
+
+
+__all__ = ["RunOptions", "RunSummary", "check_options", "cap_workers", "run", "synthesize_bounded", "output_name",
+           "MAX_SECONDS_PER_NOTE"]

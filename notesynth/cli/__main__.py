@@ -1,0 +1,3 @@
+from notesynth.cli import main
+
+main()

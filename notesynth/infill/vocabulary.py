@@ -1,0 +1,33 @@
+"""What a fill may write: never a medical word, a clinical direction, or a word that stands for identity.
+
+A masked word was not protected, so its fill may not be a protected word either.
+"""
+from __future__ import annotations
+
+from notesynth import protect
+from notesynth.text import HONORIFICS, MONTHS, SPOKEN_HONORIFICS, WEEKDAYS
+
+# Words a fill may never write beyond the medical words (``_fill_allowed``): assertion and
+# direction words that are not on the keep-list would still change the clinical facts
+# ("elevated" -> "normal", "left" -> "right").  Negation cues are keep-list terms already.
+BANNED_FILLS = frozenset("""
+non pos positive normal abnormal resolved worse better elevated decreased increased high low
+left right
+""".split())
+
+# Words that only introduce or stand for identity: a written title makes the next word read
+# as a name ("DR DR", "Mr ABC"), weekdays and months make dates, and the placeholders of the
+# de-identified training corpus ("Dr. X", "ABC", "XYZ") are de-identification debris.  Left
+# to the model they fail the residual-PHI check and cost a retry or a held-back note.
+IDENTITY_FILLS = ((HONORIFICS - {"prof"}) | SPOKEN_HONORIFICS | frozenset(WEEKDAYS)  # "prof": also a word stem
+                  | (frozenset(MONTHS) - {"march", "may"})  # also ordinary words
+                  | frozenset("abc xyz xxx xx yyy yyyy zzz".split()))
+
+
+def fill_allowed(word: str) -> bool:
+    """A fill takes the place of a word that was not protected, so it must not be one either:
+    a fill that writes "pneumonia" or "metoprolol" invents a clinical fact (and, in a labelled
+    corpus, an entity nobody labelled)."""
+    w = word.lower()
+    return (w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
+            and not protect.is_medical_word(w))

@@ -1,0 +1,126 @@
+"""Privacy rules that do not depend on a detector finding every mention: note-level
+propagation, the unknown-word rule, and detection on text with accents, other scripts
+and invisible characters."""
+from __future__ import annotations
+
+import pytest
+
+from notesynth.phi.normalise import normalise_for_detection
+from notesynth.phi.propagation import propagate
+from notesynth.spans import Span
+from notesynth.unknown import is_known, unknown_word_spans
+
+
+def _texts(text, spans, label=None):
+    return [text[s.start:s.end] for s in spans if label is None or s.label == label]
+
+
+def test_a_name_found_once_is_found_everywhere_in_every_case_and_part():
+    text = ("Family meeting with Zbigniew Kowalczyk. ZBIGNIEW asked about the plan; "
+            "Kowalczyk's daughter called. kowalczyk aware. Signed Z.K.")
+    found = propagate(text, [Span(text.index("Zbigniew"), text.index("Zbigniew") + len("Zbigniew Kowalczyk"), "NAME")])
+    got = _texts(text, found, "NAME")
+    assert "Zbigniew Kowalczyk" in got
+    assert "ZBIGNIEW" in got
+    assert "Kowalczyk's" in got
+    assert "kowalczyk" in got
+    assert "Z.K." in got
+
+
+def test_propagation_leaves_common_words_that_are_not_written_as_names():
+    text = "Rose Brown visited. BP rose overnight; secretions brown. Rose called."
+    found = propagate(text, [Span(0, len("Rose Brown"), "NAME")])
+    got = [(s.start, text[s.start:s.end]) for s in found]
+    assert (text.index("Rose called"), "Rose") in got
+    assert all(t not in ("rose", "brown") for _, t in got)
+
+
+def test_propagation_repeats_dates_and_numbers_verbatim():
+    text = "Extubated 7-18. Plan reviewed 7-18 with team. Line placed 7-19."
+    first = text.index("7-18")
+    found = propagate(text, [Span(first, first + 4, "DATE")])
+    assert _texts(text, found) == ["7-18", "7-18"]
+
+
+@pytest.mark.parametrize("raw, plain", [
+    ("José Núñez", "Jose Nunez"),
+    ("Jo\u200bhn Smith", "John Smith"),
+    ("Ma\u00adria Lopez", "Maria Lopez"),
+    ("An\x00na Berg", "Anna Berg"),
+    ("Jose\u0301 Nun\u0303ez", "Jose Nunez"),   # decomposed accents
+    ("Иван Петров", "Ivan Petrov"),
+])
+def test_detection_view_maps_back_to_the_original(raw, plain):
+    view = normalise_for_detection(raw)
+    assert view.text == plain
+    start, end = view.to_source(0, len(view.text))
+    assert (start, end) == (0, len(raw))
+    first_end = view.text.index(" ")
+    a, b = view.to_source(0, first_end)
+    assert raw[a:b].split()[0] == raw[a:b]  # the first word, invisible characters included
+    assert normalise_for_detection("plain ascii").origin is None
+
+
+@pytest.mark.parametrize("name", ["José Núñez", "Jo\u200bhn Smith", "Ma\u00adria Lopez", "Jose\u0301 Nun\u0303ez"])
+def test_detector_finds_names_with_accents_and_invisible_characters(detector, name):
+    text = f"Patient {name} is a 67 yo man admitted for chest pain. Seen by Dr. Adams."
+    spans = detector.detect(text)
+    start = text.index(name)
+    covered = [s for s in spans if s.start <= start and s.end >= start + len(name)]
+    assert covered and covered[0].label == "NAME", _texts(text, spans)
+
+
+def test_unknown_words_are_marked_and_ordinary_medical_and_short_words_are_not():
+    text = ("PT TOLERATING TF, SX'D Q 4 FOR THICK TAN SECRETIONS. SON TO SPEAK WITH ZBIGNIEW "
+            "KOWALCZYK. Metoprolal given; Nguyenova called.")
+    got = _texts(text, unknown_word_spans(text, []))
+    assert got == ["ZBIGNIEW", "KOWALCZYK", "Nguyenova"]
+    assert is_known("metoprolal")           # a misspelled drug is a medical fact: kept
+    assert not is_known("Brzęczyszczykiewicz")
+    assert is_known("SX'D") and is_known("pt")
+
+
+def test_unknown_words_inside_phi_or_protected_spans_are_left_to_them():
+    text = "Seen by Zbigniew today."
+    start = text.index("Zbigniew")
+    assert unknown_word_spans(text, [Span(start, start + 8, "NAME")]) == []
+
+
+def test_a_made_up_surname_no_detector_finds_never_survives_synth(tiny_model, detector, tmp_path):
+    from notesynth import SynthConfig, Synthesizer
+
+    surname = "Qwyxtrondel"
+    text = (f"Pt resting comfortably overnight. {surname} at bedside, asked about plan. "
+            f"Lungs clear, sats 98% on 2L. Will continue to monitor. {surname.upper()} updated.")
+    assert not any(surname.lower() in text[s.start:s.end].lower() for s in detector.detect(text))
+    for seed in range(3):
+        res = Synthesizer(SynthConfig(model=str(tiny_model), seed=seed), detector=detector).synthesize(text, "n1")
+        if res.status == "written":
+            assert surname.lower() not in res.text.lower()
+    off = Synthesizer(SynthConfig(model=str(tiny_model), seed=0, mask_ratio=0.0, mask_unknown_words=False,
+                                  check_overlap=False), detector=detector).synthesize(text, "n1")
+    assert off.status == "written" and surname in off.text  # the rule, not chance, removed it
+
+
+DATES = ["extubated 7-18", "returned to OR on 4-4", "seen 15.7.2023", "on 7.15.2023", "DOB 18/7/2023",
+         "admitted 15-07-23", "started Jul-15", "on 15-Jul", "July 15th", "the 15th of July", "7/18/23",
+         "2023-07-15", "on 7/18", "15 July 2023", "since 04-18"]
+CLINICAL_VALUES = ["CVP 8-12", "PAD 18-20", "HR 80-90", "RR 12-18", "pain 3/10", "q4-6h", "PEEP 5/5", "PS 10/5",
+                   "BP 120/80", "I/O 1200/800", "on 10-12 L NC", "given 2-3 mg", "vent 14/5", "x 3-4 days",
+                   "sats 92-95%"]
+
+
+@pytest.mark.parametrize("text", DATES)
+def test_every_common_date_format_is_a_date(text):
+    from notesynth.phi.recognizers.dates import DateRecognizer
+
+    value = text.split(" ", 1)[1] if text.split(" ", 1)[0].islower() and " " in text else text
+    hits = [text[a:b] for a, b, _, _ in DateRecognizer().find(text)]
+    assert any(value.endswith(h) or h.endswith(value.split()[-1]) for h in hits), hits
+
+
+@pytest.mark.parametrize("text", CLINICAL_VALUES)
+def test_clinical_ranges_and_scores_are_not_dates(text):
+    from notesynth.phi.recognizers.dates import DateRecognizer
+
+    assert list(DateRecognizer().find(text)) == []
