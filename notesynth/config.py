@@ -39,9 +39,13 @@ class SynthConfig:
     mask_ratio: float = _setting(0.3, "Share of non-PHI words re-generated (0-1).")
     seed: int = _setting(0, "Random seed: same seed and input give byte-identical output.")
     device: str = _setting("cpu", "cpu, cuda or auto.")
+    backend: str = _setting("auto", "Fill backend: onnx (int8 ONNX Runtime on the CPU; needs `notesynth export-onnx MODEL`), "
+                                    "torch, or auto (onnx on the CPU when the model folder has model.int8.onnx, else torch).")
     batch_size: int = _setting(8, "Notes per batch (and windows per forward pass).")
     passes: int = _setting(4, "Infilling passes (iterative refinement).")
     strategy: str = _setting("confidence", "confidence (most confident first, mask-predict) or left-to-right.")
+    remask: bool = _setting(False, "Mask-predict re-masking (strategy confidence): later passes re-score the committed "
+                                   "fills and re-mask those the model is now least sure of, to predict them again.")
     temperature: float = _setting(1.0, "Sampling temperature.")
     top_k: int = _setting(40, "Sample among the k most likely word-pieces (0: off).")
     top_p: float = _setting(0.95, "Nucleus sampling mass.")
@@ -72,6 +76,8 @@ class SynthConfig:
             (self.batch_size >= 1, "batch_size must be at least 1"),
             (1 <= self.passes <= 50, "passes must be between 1 and 50"),
             (self.strategy in ("confidence", "left-to-right"), "strategy must be confidence or left-to-right"),
+            (self.backend in ("auto", "torch", "onnx"), "backend must be auto, torch or onnx"),
+            (not self.remask or self.strategy == "confidence", "remask needs strategy confidence"),
             (self.temperature >= MIN_TEMPERATURE, f"temperature must be at least {MIN_TEMPERATURE} (and finite)"),
             (self.top_k >= 0, "top_k must be 0 (off) or more"),
             (0 < self.top_p <= 1, "top_p must be in (0, 1]"),

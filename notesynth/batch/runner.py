@@ -27,39 +27,18 @@ from pathlib import Path
 
 from notesynth.batch.files import OutputBusy, OutputLock
 from notesynth.batch.manifest import Manifest
-from notesynth.batch.readers import (FORMATS, Note, ReadError, Skipped, input_format, input_problem, read_notes,
-                                     text_hash, walk_folder)
-from notesynth.batch.sinks import Output, OutputCollision, Sink, open_sink, output_name, sink_kind
+from notesynth.batch.options import (MAX_SECONDS_PER_NOTE, RunOptions, check_options, default_manifest,
+                                     output_format)
+from notesynth.batch.readers import Note, ReadError, Skipped, input_format, read_notes, text_hash, walk_folder
+from notesynth.batch.sinks import Output, OutputCollision, Sink, open_sink, output_name
 from notesynth.config import SynthConfig
 from notesynth.exits import ExitCode
 from notesynth.pipeline import NoteResult, Synthesizer
 
 log = logging.getLogger(__name__)
 
-MAX_SECONDS_PER_NOTE = 120.0   # default watchdog per note (0: none)
 WORKER_GB = 1.0                # memory one worker process needs (detector + model), for the worker cap
 _FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}  # the whole output is broken, not one note
-
-
-@dataclass
-class RunOptions:
-    input: str
-    output: str
-    in_format: str | None = None
-    out_format: str | None = None
-    id_field: str = "id"
-    text_field: str = "text"
-    keep_fields: tuple[str, ...] = ()
-    overwrite: bool = False
-    manifest: str | None = None
-    progress: bool = True
-    max_note_bytes: int = 1_000_000
-    workers: int = 1
-    annotations: dict | None = None  # note id -> [Span] carried through synthesis (JSONL output)
-    follow_links: bool = False       # folder inputs: follow links out of the tree and links to folders
-    csv_neutralise: bool = True      # CSV outputs: a ' before cells a spreadsheet would run as formulas
-    max_seconds_per_note: float = MAX_SECONDS_PER_NOTE  # 0: no limit
-    engine: object | None = None     # a batch.engines.Engine that synthesizes the notes (None: here, --workers)
 
 
 @dataclass
@@ -93,73 +72,12 @@ class RunSummary:
         return f"notesynth: {parts or 'no notes'}; {self.seconds:.1f}s, {rate:.2f} notes/s"
 
 
-# ---------------------------------------------------------------- checking the options
-
-def check_options(opts: RunOptions) -> str | None:
-    """Why these options can't run (a usage error, exit 2), or None.  Nothing is read or written."""
-    for flag, value in (("--format", opts.in_format), ("--output-format", opts.out_format)):
-        if value is not None and value not in FORMATS:
-            return f"{flag} must be one of {', '.join(FORMATS)}"
-    if opts.id_field == opts.text_field:
-        return (f"--id-field and --text-field both name {opts.text_field!r}: the id becomes file names, "
-                "manifest rows and log lines, so it can't be the note's text")
-    for k in opts.keep_fields:
-        if k in (opts.id_field, opts.text_field):
-            return (f"--keep-field {k!r} is the {'id' if k == opts.id_field else 'text'} field: the output's id and "
-                    "text are never copied from the input (a kept text field would write the original note)")
-    if opts.max_note_bytes < 1:
-        return "--max-note-bytes must be at least 1"
-    if opts.workers < 1:
-        return "--workers must be at least 1"
-    m = opts.max_seconds_per_note
-    if not isinstance(m, (int, float)) or not math.isfinite(m) or m < 0:
-        return "--max-seconds-per-note must be a finite number of seconds (0: no limit)"
-    return input_problem(opts.input) or _path_problem(opts)
-
-
-def _default_manifest(output: str, out_fmt: str) -> Path | None:
-    kind = sink_kind(output, out_fmt)
-    if kind == "stdout":
-        return None
-    p = Path(os.path.abspath(output))
-    return p / "manifest.jsonl" if kind == "folder" else p.parent / f"{p.name}.manifest.jsonl"
-
-
-def _path_problem(opts: RunOptions) -> str | None:
-    """The output (or the manifest) is the input, or inside the input folder: the run would
-    overwrite or mix with the original notes."""
-    if opts.input == "-":
-        return None
-    src = Path(os.path.realpath(opts.input))
-    src_is_dir = src.is_dir()
-    out_fmt = _output_format(opts, input_format(opts.input, opts.in_format))
-    named = [("output", opts.output)] if opts.output != "-" else []
-    manifest = opts.manifest or _default_manifest(opts.output, out_fmt)
-    if manifest is not None:
-        named.append(("manifest", str(manifest)))
-    for what, path in named:
-        real = Path(os.path.realpath(path))
-        same = real == src or (real.exists() and os.path.samefile(real, src))
-        if same:
-            return (f"the {what} {path} is the input: the run would overwrite the original notes; "
-                    f"choose another {what}")
-        if src_is_dir and src in real.parents:
-            return (f"the {what} {path} is inside the input folder {opts.input}: outputs would mix with the "
-                    f"original notes; choose a {what} outside it")
-    if not src_is_dir and opts.output != "-" and sink_kind(opts.output, out_fmt) == "folder":
-        target = Path(os.path.realpath(Path(opts.output) / src.name))
-        if target == src:
-            return (f"the output folder {opts.output} holds the input: the note's output would overwrite it; "
-                    "choose another output")
-    return None
-
-
 def _lock_targets(opts: RunOptions, out_fmt: str) -> list[Path]:
     """The output and, when given apart from it, the manifest: one run at a time on each."""
     targets = []
     if opts.output != "-":
         targets.append(Path(os.path.abspath(opts.output)))
-    if opts.manifest and Path(os.path.abspath(opts.manifest)) != _default_manifest(opts.output, out_fmt):
+    if opts.manifest and Path(os.path.abspath(opts.manifest)) != default_manifest(opts.output, out_fmt):
         targets.append(Path(os.path.abspath(opts.manifest)))
     return targets
 
@@ -343,7 +261,7 @@ def run(opts: RunOptions, synthesizer: Synthesizer) -> RunSummary:
     if summary.usage:
         return summary
     kind = input_format(opts.input, opts.in_format)
-    out_fmt = _output_format(opts, kind)
+    out_fmt = output_format(opts, kind)
     locks: list[OutputLock] = []
     try:
         for target in _lock_targets(opts, out_fmt):
@@ -402,12 +320,6 @@ def _run_batches(opts, synthesizer, sink, manifest, summary, kind, started) -> N
                             "run again to finish", interrupt.signum)
             batch.close()
     batch.report_unread()
-
-
-def _output_format(opts: RunOptions, in_kind: str) -> str:
-    out_fmt = opts.out_format or (in_kind if in_kind in ("jsonl", "csv", "folder", "conll")
-                                  else "jsonl" if in_kind == "parquet" else "txt")  # many notes: records or a folder
-    return "jsonl" if opts.output == "-" and out_fmt == "folder" else out_fmt
 
 
 class _Batch:

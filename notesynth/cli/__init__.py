@@ -1,14 +1,14 @@
 """The notesynth command line: thin commands over library functions.
 
 Each module registers its commands: synth.py (synth, redact), inspect.py (detect, score),
-evaluate.py (eval, sweep), train.py (train).  Shared options, logging and exit codes
+evaluate.py (eval, sweep), train.py (train), export.py (export-onnx).  Shared options, logging and exit codes
 live in common.py and notesynth/exits.py.
 """
 from __future__ import annotations
 
 import typer
 
-from notesynth.cli import evaluate, inspect, synth, train
+from notesynth.cli import evaluate, export, inspect, synth, train
 
 app = typer.Typer(
     add_completion=False,
@@ -22,7 +22,7 @@ def _root() -> None:
     """notesynth: PHI detection, masking, iterative infilling and a privacy check before any write."""
 
 
-for _module in (synth, inspect, evaluate, train):
+for _module in (synth, inspect, evaluate, train, export):
     _module.register(app)
 
 

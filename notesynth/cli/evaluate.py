@@ -72,6 +72,9 @@ def _print_table(summary: dict, privacy: dict | None = None) -> None:
         s = summary["metrics"].get(key)
         if s:
             typer.echo(f"{key:<18} {s['mean']:>9.3f} {s['median']:>9.3f} {s['n']:>6}")
+    realism = summary.get("realism")
+    if realism:  # one figure over the whole set: 0.5 reads like the originals, 1.0 always told apart
+        typer.echo(f"{'realism_auc':<18} {realism['auc']:>9.3f} {'':>9} {realism['n_synthetic']:>6}")
     if privacy and privacy.get("n"):
         for key in ("mean_risk", "max_risk", "held_share"):
             if privacy.get(key) is not None:
@@ -200,12 +203,12 @@ def sweep_command(
     scorer = _scorer(score_model or model, no_bertscore, None, device)
 
     typer.echo(f"{'strategy':<14} {'ratio':>5} {'written':>7} {'held':>5} {'risk':>6} {'rougeL':>7} "
-               f"{'bertF1':>7} {'changed':>7} {'selfBLEU':>8}")
+               f"{'bertF1':>7} {'changed':>7} {'selfBLEU':>8} {'realism':>7}")
 
     def show(row: dict) -> None:
         typer.echo(f"{row['strategy']:<14} {row['mask_ratio']:>5.2f} {row['written']:>7} {_f(row['held_share'], 5, 2)} "
                    f"{_f(row['mean_risk'], 6)} {_f(row['rougeL'], 7)} {_f(row['bertscore_f1'], 7)} "
-                   f"{_f(row['words_changed'], 7)} {_f(row['self_bleu'], 8, 1)}")
+                   f"{_f(row['words_changed'], 7)} {_f(row['self_bleu'], 8, 1)} {_f(row.get('realism_auc'), 7)}")
 
     settings = SweepSettings(tuple(ratios), tuple(strats), k=k, seed=seed, batch_size=batch_size)
     rows, per_setting = sweep({i: texts[i] for i in ids}, base, infiller, settings, scorer, gold_spans, show)

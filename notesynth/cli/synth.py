@@ -25,6 +25,7 @@ def synth(
     mask_ratio: Optional[float] = typer.Option(None, help=option_help("mask_ratio")),
     seed: Optional[int] = typer.Option(None, help=option_help("seed")),
     device: Optional[str] = typer.Option(None, help=option_help("device")),
+    backend: Optional[str] = typer.Option(None, help=option_help("backend")),
     batch_size: Optional[int] = typer.Option(None, help=option_help("batch_size")),
     passes: Optional[int] = typer.Option(None, help=option_help("passes")),
     strategy: Optional[str] = typer.Option(None, help=option_help("strategy")),
@@ -69,7 +70,7 @@ def synth(
     if workers < 1:
         fail("--workers must be at least 1", ExitCode.USAGE)
     ray_options = _ray_options(engine, workers, ray_address, num_actors, ray_batch_size, quiet)
-    cfg = load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device,
+    cfg = load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device, backend=backend,
                       batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
                       top_k=top_k, top_p=top_p, max_pieces_per_word=max_pieces_per_word, max_risk=max_risk,
                       retries=retries, on_fail=on_fail)
@@ -142,11 +143,7 @@ def _run(cfg, input, output, format, output_format, id_field, text_field, keep_f
          overwrite, max_note_bytes, quiet, load_model: bool, workers: int = 1, annotations=None,
          follow_links: bool = False, csv_neutralise: bool = True, max_seconds_per_note: Optional[float] = None,
          ray_options=None) -> None:
-    from notesynth.batch import RunOptions, run
-    from notesynth.batch.runner import MAX_SECONDS_PER_NOTE, check_options
-    from notesynth.infill import ModelLoadError
-    from notesynth.pipeline import Synthesizer
-
+    from notesynth.batch.options import MAX_SECONDS_PER_NOTE, RunOptions, check_options  # light: no torch yet
     from notesynth.batch.readers import is_glob
 
     if not is_glob(input):  # a Parquet glob: check_options says when it matches nothing
@@ -160,6 +157,10 @@ def _run(cfg, input, output, format, output_format, id_field, text_field, keep_f
     problem = check_options(opts)  # before the model loads: a usage error costs nothing
     if problem:
         fail(problem, ExitCode.USAGE)
+    from notesynth.batch import run
+    from notesynth.infill import ModelLoadError
+    from notesynth.pipeline import Synthesizer
+
     synthesizer = Synthesizer(cfg)
     if load_model and ray_options is None:  # (with Ray, each actor loads it: a load error stops the run, exit 4)
         try:

@@ -104,9 +104,22 @@ def evaluate_run(orig: dict[str, str], syn: dict[str, str], scorer=None, gold: d
                             "distinct_2": ev.distinct_n([syn[i] for i in ids], 2),
                             "distinct_1_originals": ev.distinct_n([orig[i] for i in ids], 1),
                             "distinct_2_originals": ev.distinct_n([orig[i] for i in ids], 2)}
+    summary["realism"] = realism_summary({i: orig[i] for i in ids}, {i: syn[i] for i in ids})
     summary["unmatched"] = {"originals_without_synthetic": len([i for i in orig if i not in syn]),
                             "synthetic_without_original": len([i for i in syn if i not in orig])}
     return summary, per_note
+
+
+def realism_summary(real: dict, synthetic: dict) -> dict | None:
+    """The realism section of metrics.json: the classifier two-sample test (evaluate/realism.py)."""
+    from notesynth.evaluate.realism import realism_auc
+
+    try:
+        res = realism_auc(real, synthetic)
+    except ValueError as exc:  # e.g. every note empty: no vocabulary
+        log.warning("realism not scored: %s", exc)
+        return None
+    return res.to_dict() if res is not None else None
 
 
 @dataclass(frozen=True)
@@ -176,4 +189,6 @@ def _sweep_setting(texts, ids, cfg, filler, settings: SweepSettings, scorer, gol
            "mean_attempts": statistics.fmean(r.get("attempts", 0) for r in manifest_rows)}
     for key in SWEEP_MEANS:
         row[key] = summary[key]["mean"] if key in summary else None
+    realism = realism_summary({i: texts[i] for i in ids if outputs[i]}, {i: v for i, v in outputs.items() if v})
+    row["realism_auc"] = realism["auc"] if realism else None
     return row, per_note

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 from notesynth.evaluate.metrics import DEFINITIONS, is_numeric
+from notesynth.evaluate.realism import DEFINITION as REALISM_DEFINITION
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -73,11 +74,15 @@ def write_report(folder: str | Path, metrics: dict, per_note: list[dict], title:
     lines += ["", "## Per-note metrics", "", "| metric | mean | median | min | max | n |", "|---|---|---|---|---|---|"]
     for key, s in metrics.get("metrics", {}).items():
         lines.append(f"| {key} | {_fmt(s['mean'])} | {_fmt(s['median'])} | {_fmt(s['min'])} | {_fmt(s['max'])} | {s['n']} |")
-    for section in ("diversity", "privacy"):
+    for section in ("diversity", "privacy", "realism"):
         if metrics.get(section):
             lines += ["", f"## {section.capitalize()}", "", "| metric | value |", "|---|---|"]
             for key, value in metrics[section].items():
+                if isinstance(value, list):
+                    value = ", ".join(_fmt(v) for v in value)
                 lines.append(f"| {key} | {_fmt(value)} |")
+            if section == "realism":
+                lines += ["", f"Realism AUC: {REALISM_DEFINITION}"]
     if plots:
         lines += ["", "## Distributions", ""]
         lines += [f"![{p[5:-4]}]({p})" for p in plots]
@@ -109,7 +114,7 @@ def _json_default(value):
 
 SWEEP_COLUMNS = ("strategy", "mask_ratio", "n_notes", "written", "held_share", "mean_risk", "max_risk",
                  "rouge1", "rougeL", "bertscore_f1", "medical_kept", "length_ratio", "words_changed",
-                 "self_bleu", "distinct_1", "distinct_2", "phi_survival", "fre_synthetic", "fkgl_synthetic",
+                 "self_bleu", "distinct_1", "distinct_2", "realism_auc", "phi_survival", "fre_synthetic", "fkgl_synthetic",
                  "mean_attempts", "seconds_per_note")
 
 
@@ -183,6 +188,7 @@ def write_sweep_report(folder: str | Path, rows: list[dict], meta: dict | None =
         "mean_attempts": "Mean synthesis attempts per (note, seed): above 1 means privacy retries, each at a "
                          "higher mask ratio than the setting's.",
         "fre_synthetic": DEFINITIONS["fre_synthetic"], "fkgl_synthetic": DEFINITIONS["fkgl_synthetic"],
+        "realism_auc": REALISM_DEFINITION + " Over the setting's written syntheses (k per note, grouped by note).",
     })
     lines += ["", "## Definitions", ""]
     lines += [f"- **{c}**: {defs[c]}" for c in cols if c in defs]

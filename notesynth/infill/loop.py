@@ -1,26 +1,35 @@
 """Fill the masked words of many notes with a masked language model, iteratively.
 
 Each pass runs the model over every window that still holds masks, samples a
-word-piece for every open position (temperature, top-k, top-p), and commits a
-share of them: the most confident first (mask-predict) or left to right.
-Later passes see the words committed earlier, so each synthetic note is a
-coherent, different sample.
+word-piece for the open positions (temperature, top-k, top-p), and commits a share
+of them: the most confident first (mask-predict) or left to right.  Later passes see
+the words committed earlier, so each synthetic note is a coherent, different sample.
+With ``remask``, later passes also re-score the fills already committed, given
+everything committed so far, and re-mask the ones the model is now least sure of,
+to predict them again (mask-predict, Ghazvininejad et al. 2019).
 
-Determinism: every note has its own random generator (seeded from the note's
-seed), windows are padded to fixed buckets, and probabilities are rounded
-before sampling, so a note's output does not depend on what else is in the
-batch or how many workers run.
+Sampling is batched: one set of tensor operations per pass (in row chunks) for the
+temperature, the allowed word-pieces (the head only computes those), the rounding,
+top-k, top-p and the draws; each note draws its uniforms from its own generator.
+
+Determinism: every note has its own random generator (seeded from the note's seed),
+the positions a pass samples depend on that note alone, the head runs per note on
+CPU, probabilities are rounded to 1e-4 before anything is chosen, and top-k breaks
+ties by token id, so a note's output depends neither on what else is in the batch,
+nor on the batch size, nor on how many workers run.
 """
 from __future__ import annotations
 
 import copy
 import logging
 import math
+import time
 from dataclasses import dataclass
 
 import torch
 
-from notesynth.infill.model import load_model, masked_only_logits, resolve_device
+from notesynth.infill.backend import make_backend
+from notesynth.infill.model import load_model, resolve_device
 from notesynth.infill.vocabulary import fill_allowed
 from notesynth.masking import MaskPlan
 from notesynth.text import match_case
@@ -28,6 +37,10 @@ from notesynth.text import match_case
 log = logging.getLogger(__name__)
 
 BUCKET = 64
+SCALE = 10_000          # probabilities are rounded to 1/SCALE before top-k, top-p and the draw
+SAMPLE_CHUNK = 256      # rows per sampling step (bounds memory: rows x vocabulary)
+GPU_MIN_WINDOWS = 64    # windows per forward pass on a GPU, whatever batch_size says
+
 
 @dataclass(frozen=True)
 class InfillSettings:
@@ -39,13 +52,16 @@ class InfillSettings:
     window: int = 256
     batch_size: int = 8
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
+    backend: str = "auto"          # auto, torch or onnx (backend.py)
+    remask: bool = False           # mask-predict: re-score committed fills, re-mask the least sure
 
     @classmethod
     def from_config(cls, c, **overrides) -> "InfillSettings":
         """The infilling part of a SynthConfig."""
         values = dict(passes=c.passes, strategy=c.strategy, temperature=c.temperature, top_k=c.top_k,
                       top_p=c.top_p, window=c.window, batch_size=c.batch_size,
-                      max_pieces_per_word=c.max_pieces_per_word)
+                      max_pieces_per_word=c.max_pieces_per_word,
+                      backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", False))
         values.update(overrides)
         return cls(**values)
 
@@ -71,6 +87,14 @@ class _NoteState:
     generator: torch.Generator
     windows: list[tuple[int, int]]
     owner: dict[int, int]  # position -> window index
+    filled: set[int]       # mask positions holding a committed fill
+
+
+@dataclass
+class _Pass:
+    """What one pass asks of one note: positions to sample, committed fills to re-score."""
+    sample: list[int]
+    score: list[int]
 
 
 class Infiller:
@@ -81,11 +105,13 @@ class Infiller:
         self.device = resolve_device(device)
         self.tokenizer, self.model = load_model(model, self.device)
         self.model_name = model
+        self.backend = make_backend(self.settings.backend, model, self.model, self.device)
         self.window = self._window_for(self.settings)
         self._build_vocab_masks()
+        self.timings = {"forward": 0.0, "sampling": 0.0}   # seconds, accumulated (benchmarks read them)
 
     def with_settings(self, settings: InfillSettings) -> "Infiller":
-        """The same loaded model with other infilling settings (no second load)."""
+        """The same loaded model (and backend) with other infilling settings (no second load)."""
         other = copy.copy(self)
         other.settings = settings
         other.window = self._window_for(settings)
@@ -94,6 +120,12 @@ class Infiller:
     def _window_for(self, settings: InfillSettings) -> int:
         """Tokens per window: the setting, capped by the model's positions less [CLS]/[SEP]."""
         return min(settings.window, getattr(self.model.config, "max_position_embeddings", 512) - 2)
+
+    @property
+    def windows_per_forward(self) -> int:
+        if self.device == "cpu":
+            return self.settings.batch_size
+        return max(self.settings.batch_size, GPU_MIN_WINDOWS)
 
     def _build_vocab_masks(self) -> None:
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
@@ -116,25 +148,44 @@ class Infiller:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
         pad = max(0, n_logits - len(tokens))
-        self.start_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])
-        self.cont_ok = torch.cat([cont, torch.zeros(pad, dtype=torch.bool)])
+        self.start_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
+        self.cont_ok = torch.cat([cont, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
+        if not bool(self.cont_ok.any()):
+            self.cont_ok = self.start_ok.clone()
+        # per kind (True: a word's first piece): the head's columns, their tie-break keys, token -> column
+        self.n_logits = n_logits
+        key_dtype = torch.int32 if (SCALE + 1) * n_logits < 2**31 else torch.int64
+        self._kinds = {}
+        for first, ok in ((True, self.start_ok), (False, self.cont_ok)):
+            columns = ok.nonzero().squeeze(1)
+            column_of = torch.full((n_logits,), -1, dtype=torch.long)
+            column_of[columns] = torch.arange(len(columns))
+            dev = self.device
+            self._kinds[first] = (columns, columns.to(dev), (n_logits - 1 - columns).to(key_dtype).to(dev),
+                                  column_of)
 
     # ---------------------------------------------------------------- encoding
     def _encode(self, job: FillJob) -> _NoteState:
         tok = self.tokenizer
+        segments = job.plan.segments
+        texts = [seg.text for seg in segments if seg.kind != "mask" and seg.text]
+        pieces = iter(tok(texts, add_special_tokens=False)["input_ids"] if texts else [])
+        widths = iter([1] * len(segments))
+        if self.settings.max_pieces_per_word > 1:  # how many pieces the original word had (capped)
+            words = [seg.text if self.wordpiece else " " + seg.text for seg in segments if seg.kind == "mask"]
+            widths = iter(len(t) for t in (tok(words, add_special_tokens=False)["input_ids"] if words else []))
         ids: list[int] = []
         slots: list[_Slot] = []
         first: set[int] = set()
-        for i, seg in enumerate(job.plan.segments):
+        for i, seg in enumerate(segments):
             if seg.kind == "mask":
-                word = seg.text if self.wordpiece else " " + seg.text
-                n = max(1, min(len(tok.tokenize(word)), self.settings.max_pieces_per_word))
+                n = max(1, min(next(widths), self.settings.max_pieces_per_word))
                 positions = list(range(len(ids), len(ids) + n))
                 first.add(positions[0])
                 ids.extend([tok.mask_token_id] * n)
                 slots.append(_Slot(i, positions))
             elif seg.text:
-                ids.extend(tok(seg.text, add_special_tokens=False)["input_ids"])
+                ids.extend(next(pieces))
         windows = window_spans(len(ids), self.window)
         owner = {}
         for slot in slots:
@@ -142,7 +193,7 @@ class Infiller:
                 owner[p] = min(range(len(windows)), key=lambda w: abs(p - (windows[w][0] + windows[w][1]) / 2))
         gen = torch.Generator().manual_seed(job.seed & 0x7FFF_FFFF_FFFF_FFFF)
         open_ = {p for s in slots for p in s.positions}
-        return _NoteState(ids, slots, open_, first, gen, windows, owner)
+        return _NoteState(ids, slots, open_, first, gen, windows, owner, set())
 
     # ---------------------------------------------------------------- filling
     @torch.no_grad()
@@ -151,42 +202,71 @@ class Infiller:
         states = [self._encode(j) for j in jobs]
         passes = self.settings.passes
         for p in range(passes):
-            proposals = self._propose(states)
-            for state, props in zip(states, proposals):
-                self._commit(state, props, passes - p)
+            asks = [self._plan_pass(st, passes - p, rescore=p > 0) for st in states]
+            if not any(a.sample for a in asks):
+                break
+            logits = self._logits(states, asks)
+            samples, scores = self._choose(states, asks, logits)
+            for st, ask, sampled, scored in zip(states, asks, samples, scores):
+                self._commit(st, ask, sampled, scored, passes - p)
         return [self._decode(s, j) for s, j in zip(states, jobs)]
 
-    def _propose(self, states: list[_NoteState]) -> list[dict[int, tuple[int, float]]]:
-        """One forward pass over every window holding open positions; one sample per position."""
-        work = []  # (note, window, open positions in it)
-        for n, st in enumerate(states):
-            for w, (a, b) in enumerate(st.windows):
-                positions = sorted(q for q in st.open if st.owner[q] == w)
+    def _plan_pass(self, st: _NoteState, passes_left: int, rescore: bool) -> _Pass:
+        open_ = sorted(st.open)
+        if self.settings.strategy == "left-to-right":  # only what this pass commits
+            return _Pass(open_[:math.ceil(len(open_) / passes_left)] if open_ else [], [])
+        score = sorted(st.filled) if (self.settings.remask and rescore and passes_left > 1 and open_) else []
+        return _Pass(open_, score)
+
+    def _logits(self, states: list[_NoteState], asks: list[_Pass]) -> dict[tuple[int, bool], torch.Tensor]:
+        """Head logits over the allowed columns, per (note, kind); rows in position order."""
+        started = time.perf_counter()
+        work = []  # (note, window, wanted positions in it)
+        for n, (st, ask) in enumerate(zip(states, asks)):
+            wanted = sorted(ask.sample + ask.score)
+            for w in range(len(st.windows)):
+                positions = [q for q in wanted if st.owner[q] == w]
                 if positions:
                     work.append((n, w, positions))
-        probs: dict[tuple[int, int], torch.Tensor] = {}
+        hidden: dict[tuple[int, int], torch.Tensor] = {}
         # bucket windows by padded length so a window's arithmetic never depends on its batch-mates
         by_bucket: dict[int, list] = {}
         for item in work:
             a, b = states[item[0]].windows[item[1]]
             by_bucket.setdefault(_bucket(b - a + 2), []).append(item)
+        step = self.windows_per_forward
         for length, items in sorted(by_bucket.items()):
-            for k in range(0, len(items), self.settings.batch_size):
-                batch = items[k:k + self.settings.batch_size]
-                out = self._forward(states, batch, length)
-                for (n, w, positions), rows in zip(batch, out):
-                    for q, row in zip(positions, rows):
-                        probs[(n, q)] = row
-        proposals: list[dict[int, tuple[int, float]]] = [{} for _ in states]
-        for n, st in enumerate(states):
-            for q in sorted(st.open):
-                row = probs[(n, q)]
-                allowed = self.start_ok if q in st.first_piece else self.cont_ok
-                token, conf = self._sample(row, allowed, st.generator)
-                proposals[n][q] = (token, conf)
-        return proposals
+            for k in range(0, len(items), step):
+                batch = items[k:k + step]
+                rows = self._forward(states, batch, length)
+                offset = 0
+                for n, _, positions in batch:
+                    for q in positions:
+                        hidden[(n, q)] = rows[offset]
+                        offset += 1
+        groups: dict[tuple[int, bool], list] = {}
+        for n, (st, ask) in enumerate(zip(states, asks)):
+            for q in sorted(ask.sample + ask.score):
+                groups.setdefault((n, q in st.first_piece), []).append(hidden[(n, q)])
+        out: dict[tuple[int, bool], torch.Tensor] = {}
+        if self.device == "cpu":  # per note: the head's matrix sizes depend on the note alone
+            for (n, first), rows in groups.items():
+                out[(n, first)] = self.backend.head(torch.stack(rows), self._kinds[first][1])
+        else:  # one head call per kind for the whole batch
+            for first in (True, False):
+                keys = [key for key in groups if key[1] == first]
+                if not keys:
+                    continue
+                logits = self.backend.head(torch.stack([r for key in keys for r in groups[key]]),
+                                           self._kinds[first][1])
+                sizes = [len(groups[key]) for key in keys]
+                for key, part in zip(keys, torch.split(logits, sizes)):
+                    out[key] = part
+        self.timings["forward"] += time.perf_counter() - started
+        return out
 
-    def _forward(self, states, batch, length: int) -> list[torch.Tensor]:
+    def _forward(self, states, batch, length: int) -> torch.Tensor:
+        """Hidden states of the wanted positions of a batch of windows, in row order."""
         tok = self.tokenizer
         input_ids = torch.full((len(batch), length), tok.pad_token_id, dtype=torch.long)
         attention = torch.zeros((len(batch), length), dtype=torch.long)
@@ -199,43 +279,125 @@ class Infiller:
             attention[r, :len(seq)] = 1
             for q in positions:
                 select[r, q - a + 1] = True
-        logits = masked_only_logits(self.model, input_ids.to(self.device), attention.to(self.device),
-                                    select.to(self.device)).float().cpu()
-        out, offset = [], 0
-        for r, (_, _, positions) in enumerate(batch):
-            out.append(logits[offset:offset + len(positions)])
-            offset += len(positions)
-        return out
+        return self.backend.hidden(input_ids, attention, select)
 
-    def _sample(self, logits: torch.Tensor, allowed: torch.Tensor, gen: torch.Generator) -> tuple[int, float]:
+    # ---------------------------------------------------------------- sampling
+    def _choose(self, states, asks, logits):
+        """Batched: a (token, confidence) per sampled position, a confidence per re-scored fill."""
+        started = time.perf_counter()
+        samples: list[dict[int, tuple[int, float]]] = [{} for _ in states]
+        scores: list[dict[int, float]] = [{} for _ in states]
+        # each note's uniforms for this pass: one call on its own generator, in position order
+        uniforms = [dict(zip(ask.sample, torch.rand(len(ask.sample), generator=st.generator,
+                                                     dtype=torch.float64).tolist()))
+                    for st, ask in zip(states, asks)]
+        for first in (True, False):
+            columns_cpu, _, rev, column_of = self._kinds[first]
+            keys = [(n, first) for n in range(len(states)) if (n, first) in logits]
+            if not keys:
+                continue
+            table = torch.cat([logits[key] for key in keys])
+            rows = [(n, q) for n, _ in keys for q in sorted(asks[n].sample + asks[n].score)
+                    if (q in states[n].first_piece) == first]
+            drawn = [i for i, (n, q) in enumerate(rows) if q in uniforms[n]]
+            rescored = [i for i, (n, q) in enumerate(rows) if q not in uniforms[n]]
+            if drawn:
+                u = torch.tensor([uniforms[rows[i][0]][rows[i][1]] for i in drawn], dtype=torch.float64)
+                tokens, conf = self._sample_rows(table[drawn], rev, columns_cpu, u)
+                for i, t, c in zip(drawn, tokens.tolist(), conf.tolist()):
+                    n, q = rows[i]
+                    samples[n][q] = (t, c)
+            if rescored:
+                current = torch.stack([column_of[states[rows[i][0]].ids[rows[i][1]]] for i in rescored])
+                for i, c in zip(rescored, self._score_rows(table[rescored], current).tolist()):
+                    n, q = rows[i]
+                    scores[n][q] = c
+        self.timings["sampling"] += time.perf_counter() - started
+        return samples, scores
+
+    def _scaled(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Temperature-scaled logits and their log-normaliser: probability = exp(x - lse)."""
+        x = logits.float()
+        if self.settings.temperature != 1.0:
+            x = x / self.settings.temperature
+        return x, torch.logsumexp(x, dim=1, keepdim=True)
+
+    def _sample_rows(self, logits, rev, columns_cpu, u) -> tuple[torch.Tensor, torch.Tensor]:
+        """One draw per row among the allowed columns: probabilities rounded to 1/SCALE,
+        top-k in canonical order (larger rounded probability, then smaller token id),
+        top-p over that order, then the row's uniform picks by cumulative weight."""
         s = self.settings
-        logits = logits[: allowed.shape[0]].masked_fill(~allowed[: logits.shape[0]], float("-inf"))
-        probs = torch.softmax(logits / s.temperature, dim=-1)
-        probs = torch.round(probs * 1e4) / 1e4  # batch-independent: tiny float noise can't change a draw
-        if s.top_k:
-            top = torch.topk(probs, min(s.top_k, int(allowed.sum())))
-            values, index = top.values, top.indices
-        else:
-            values, index = torch.sort(probs, descending=True)
-        keep = torch.cumsum(values, 0) - values < s.top_p
-        keep[0] = True
-        values, index = values[keep], index[keep]
-        if float(values.sum()) <= 0:
-            values = torch.ones_like(values)
-        choice = torch.multinomial(values / values.sum(), 1, generator=gen).item()
-        return int(index[choice]), float(values[choice])
+        n_cols = logits.shape[1]
+        k = min(s.top_k or n_cols, n_cols)
+        wide = min(n_cols, k + 24)   # candidates by raw logit: enough unless rounding ties run past them
+        limit = round(s.top_p * SCALE)
+        tokens, confs = [], []
+        for a in range(0, len(logits), SAMPLE_CHUNK):
+            x, lse = self._scaled(logits[a:a + SAMPLE_CHUNK])
+            top = torch.topk(x, wide, dim=1)
+            counts = torch.round(torch.exp(top.values - lse) * SCALE)
+            key = counts.to(rev.dtype) * self.n_logits + rev[top.indices]
+            order = torch.topk(key, k, dim=1).indices
+            index, cnt = top.indices.gather(1, order), counts.gather(1, order)
+            # counts fall with the logit, so the k largest are among the candidates; the order is
+            # exact unless a tie at the k-th count may reach past them, or every count rounds to 0
+            exact = (counts[:, 0] > 0) & ((counts[:, wide - 1] < counts[:, k - 1]) | (counts[:, k - 1] == 0)
+                                          | torch.tensor(wide == n_cols, device=x.device))
+            if not bool(exact.all()):
+                redo = (~exact).nonzero().squeeze(1)
+                full = torch.round(torch.exp(x[redo] - lse[redo]) * SCALE)
+                order = torch.topk(full.to(rev.dtype) * self.n_logits + rev, k, dim=1).indices
+                index[redo], cnt[redo] = order, full.gather(1, order)
+            index, cnt = index.cpu(), cnt.double().cpu()
+            before = torch.cumsum(cnt, dim=1) - cnt
+            keep = before < limit
+            keep[:, 0] = True
+            weight = cnt * keep
+            total = weight.sum(dim=1)
+            flat = total <= 0   # every kept piece rounds to 0: draw uniformly among them
+            if bool(flat.any()):
+                weight[flat] = keep[flat].double()
+                total = weight.sum(dim=1)
+            target = u[a:a + SAMPLE_CHUNK] * total
+            choice = (torch.cumsum(weight, dim=1) <= target.unsqueeze(1)).sum(dim=1).clamp(max=k - 1)
+            picked = index.gather(1, choice.unsqueeze(1)).squeeze(1)
+            tokens.append(columns_cpu[picked])
+            confs.append(cnt.gather(1, choice.unsqueeze(1)).squeeze(1) / SCALE)
+        return torch.cat(tokens), torch.cat(confs)
 
-    def _commit(self, st: _NoteState, props: dict[int, tuple[int, float]], passes_left: int) -> None:
-        if not props:
+    def _score_rows(self, logits, current) -> torch.Tensor:
+        """Rounded probability of each row's committed piece, given its (visible) context."""
+        out = []
+        for a in range(0, len(logits), SAMPLE_CHUNK):
+            x, lse = self._scaled(logits[a:a + SAMPLE_CHUNK])
+            picked = x.gather(1, current[a:a + SAMPLE_CHUNK].to(x.device).unsqueeze(1))
+            out.append(torch.round(torch.exp(picked - lse) * SCALE).squeeze(1).double().cpu() / SCALE)
+        return torch.cat(out)
+
+    # ---------------------------------------------------------------- committing
+    def _commit(self, st: _NoteState, ask: _Pass, sampled: dict[int, tuple[int, float]],
+                scored: dict[int, float], passes_left: int) -> None:
+        if not sampled:
             return
-        n_commit = math.ceil(len(props) / passes_left)
         if self.settings.strategy == "left-to-right":
-            chosen = sorted(props)[:n_commit]
+            chosen, reopen = sorted(sampled), []
         else:
-            chosen = sorted(props, key=lambda q: (-props[q][1], q))[:n_commit]
+            n_commit = math.ceil(len(st.open) / passes_left)
+            conf = {q: c for q, (_, c) in sampled.items()}
+            conf.update(scored)  # committed fills compete for their places with the new proposals
+            order = sorted(conf, key=lambda q: (-conf[q], q))
+            keep = len(conf) - (len(st.open) - n_commit)
+            chosen = [q for q in order[:keep] if q in sampled]
+            reopen = [q for q in order[keep:] if q in scored]
+        mask_id = self.tokenizer.mask_token_id
         for q in chosen:
-            st.ids[q] = props[q][0]
+            st.ids[q] = sampled[q][0]
             st.open.discard(q)
+            st.filled.add(q)
+        for q in reopen:
+            st.ids[q] = mask_id
+            st.filled.discard(q)
+            st.open.add(q)
 
     def _decode(self, st: _NoteState, job: FillJob) -> dict[int, str]:
         fills = {}

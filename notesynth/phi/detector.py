@@ -45,6 +45,8 @@ class DetectorConfig:
     detect_years: bool = True  # stand-alone years in history context ("CABG '94", "MI 1994")
     include_titles: bool = True  # "Dr. Smith" -> span covers "Dr." too
     propagate: bool = True  # a string found once is PHI everywhere in the note (phi/propagation.py)
+    use_tagger: bool = True  # the learned tagger (models/phi-tagger) beside the rules, when it is there
+    tagger_path: Optional[str] = None  # None: models/phi-tagger
     batch_size: int = 32
 
 
@@ -88,6 +90,13 @@ def build_registry(config: DetectorConfig) -> RecognizerRegistry:
     ]
     if config.use_spacy_ner:
         recs.append(R.SpacyPersonRecognizer())
+    if config.use_tagger:
+        from .tagger import TaggerRecognizer, tagger_available
+
+        if tagger_available(config.tagger_path):
+            recs.append(TaggerRecognizer(config.tagger_path))
+        else:
+            logger.warning("PHI tagger not found (models/phi-tagger): detecting with the rules only")
     for rec in recs:
         registry.add_recognizer(rec)
     return registry
@@ -147,6 +156,9 @@ class PhiDetector:
     def detect_many(self, texts: List[str]) -> List[List[Span]]:
         nlp = self.nlp_engine.get_nlp("en")
         views = [normalise_for_detection(t) for t in texts]
+        for rec in self.registry.recognizers:
+            if hasattr(rec, "prefetch"):  # the tagger predicts the whole batch in one pass
+                rec.prefetch([v.text for v in views if v.text.strip()])
         out = []
         for view, doc in zip(views, nlp.pipe([v.text for v in views], batch_size=self.config.batch_size)):
             out.append(self._analyze(view, self.nlp_engine._doc_to_nlp_artifact(doc, "en")))

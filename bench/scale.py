@@ -1,0 +1,139 @@
+"""Scaling `notesynth synth`: the local engine against the Ray engine at 1 and 2 actors.
+
+Takes the first N notes of physionet_nursing_dev.jsonl, runs `notesynth synth` on them once
+per engine through the CLI (process start, model and actor loads included), and prints per
+run: wall time, the run's own notes/s, the steady rate (first to last note recorded, start-up
+left out), speed-up over the local engine, peak RSS of the driver and of each Ray actor, and
+whether the written notes are byte-identical to the local engine's.  The Ray runs start a
+local cluster of --ray-cpus CPUs (default: this machine's).
+    .venv/bin/python bench/scale.py [--limit 1000] [--actors 1,2] [--batch-size 8] [--model DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from _common import ROOT, SHARED, load_jsonl
+
+
+def watch_run(cmd: list[str], journal: Path, env: dict) -> dict:
+    """Run ``cmd``; wall time, exit code, the summary line, peak RSS (MB) of the driver and of
+    each Ray actor, and when the first and the last manifest rows were recorded."""
+    peaks: dict[int, float] = {}
+    actors: set[int] = set()
+    seen: list[tuple[float, int]] = []
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    done = threading.Event()
+
+    def watch():
+        root = psutil.Process(proc.pid)
+        last = 0
+        while not done.is_set():
+            try:
+                for p in [root] + root.children(recursive=True):
+                    try:
+                        name = " ".join(p.cmdline()[:1]) + p.name()
+                        peaks[p.pid] = max(peaks.get(p.pid, 0.0), p.memory_info().rss / 1e6)
+                        if "NoteSynthesizer" in name:
+                            actors.add(p.pid)
+                    except psutil.Error:
+                        continue
+            except psutil.Error:
+                pass
+            try:
+                n = sum(1 for _ in open(journal, "rb"))
+                if n != last:
+                    seen.append((time.perf_counter() - start, n))
+                    last = n
+            except OSError:
+                pass
+            time.sleep(0.25)
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    _, err = proc.communicate()
+    done.set()
+    t.join()
+    line = next((x for x in reversed(err.strip().splitlines()) if x.startswith("notesynth:")), err[-300:])
+    return {"wall": time.perf_counter() - start, "code": proc.returncode, "line": line,
+            "driver_mb": peaks.get(proc.pid, 0.0), "actor_mb": [peaks[p] for p in sorted(actors)], "seen": seen}
+
+
+def steady_rate(seen: list[tuple[float, int]]) -> float | None:
+    """Notes/s from the first rows recorded to the last (start-up and model loads left out)."""
+    if len(seen) < 2 or seen[-1][0] <= seen[0][0]:
+        return None
+    return (seen[-1][1] - seen[0][1]) / (seen[-1][0] - seen[0][0])
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.txt"))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=1000, help="first N notes of the data set")
+    ap.add_argument("--actors", default="1,2", help="Ray actor counts to run")
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--ray-batch-size", type=int, default=None)
+    ap.add_argument("--model", default="")
+    ap.add_argument("--data", default=str(SHARED / "phi" / "physionet_nursing_dev.jsonl"))
+    args = ap.parse_args()
+
+    rows = load_jsonl(Path(args.data), args.limit)
+    work = Path(tempfile.mkdtemp(prefix="notesynth-scale-"))
+    src = work / "notes.jsonl"
+    src.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+    base = [sys.executable, "-m", "notesynth.cli", "synth", str(src)]
+    common = ["--output-format", "folder", "--seed", "0", "--batch-size", str(args.batch_size)]
+    if args.model:
+        common += ["--model", args.model]
+    runs = [("local", [])]
+    for n in (int(x) for x in args.actors.split(",") if x.strip()):
+        extra = ["--engine", "ray", "--num-actors", str(n)]
+        if args.ray_batch_size:
+            extra += ["--ray-batch-size", str(args.ray_batch_size)]
+        runs.append((f"ray x{n}", extra))
+
+    load = os.getloadavg()[0]
+    print(f"notes: {len(rows)} (first {args.limit} of {Path(args.data).name}); batch size {args.batch_size}; "
+          f"CPUs {os.cpu_count()}; load average at start {load:.1f}")
+    results = {}
+    for name, extra in runs:
+        out = work / name.replace(" ", "")
+        res = watch_run(base + [str(out)] + common + extra, out / ".manifest.jsonl.journal", env)
+        res["outputs"] = outputs(out)
+        results[name] = res
+        print(f"  {name:8s} exit {res['code']}  {res['line']}", flush=True)
+
+    ref = results["local"]
+    print()
+    print(f"{'engine':9s} {'wall s':>7s} {'notes/s':>8s} {'steady':>7s} {'speed-up':>8s} {'/actor':>7s} "
+          f"{'driver MB':>9s} {'actor MB (each)':>18s}  identical")
+    for name, res in results.items():
+        rate = len(rows) / res["wall"]
+        steady = steady_rate(res["seen"])
+        n_actors = int(name.split("x")[1]) if name.startswith("ray") else 1
+        speed = (steady / steady_rate(ref["seen"])) if steady and steady_rate(ref["seen"]) else rate / (len(rows) / ref["wall"])
+        actor_mb = ", ".join(f"{m:.0f}" for m in res["actor_mb"]) or "-"
+        same = "yes" if res["outputs"] == ref["outputs"] and res["outputs"] else "no"
+        steady_text = f"{steady:7.2f}" if steady else f"{'-':>7s}"
+        print(f"{name:9s} {res['wall']:7.1f} {rate:8.2f} {steady_text} {speed:7.2f}x "
+              f"{(steady or rate) / n_actors:7.2f} {res['driver_mb']:9.0f} {actor_mb:>18s}  {same}")
+    print(f"\nnotes/s: whole run, process start to exit; steady: first to last note recorded; speed-up: "
+          f"steady rate over the local engine's; written notes compared byte for byte with the local run's "
+          f"({len(ref['outputs'])} written).  Outputs in {work}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Load the PHI tagger folder offline and predict PHI spans for a batch of notes.
+
+    tagger = PhiTagger.load()                  # models/phi-tagger, or PhiTagger.load(path)
+    spans = tagger.predict_many(texts)         # [[Span(start, end, label, score), ...], ...]
+
+Long notes are cut into word-piece windows that overlap (`stride`); a piece seen in two
+windows gets the mean of its two probability vectors. Character offsets come from the
+fast tokenizer's offset_mapping, so spans index the original text exactly. A piece is
+PHI when 1 - P(O) >= threshold; consecutive PHI pieces of one kind merge into a span
+unless the model says B (begin) or a line break or a gap of more than `max_gap`
+characters separates them; spans grow to whole words. Never logs text.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ...spans import Span
+from .labels import KIND_TO_LABEL, KINDS, TAGS
+
+logger = logging.getLogger(__name__)
+
+_WORD_CHAR_RE = re.compile(r"\w")
+
+
+class TaggerUnavailable(RuntimeError):
+    """The tagger folder is missing or incomplete, or torch/transformers cannot load it."""
+
+
+def default_tagger_path() -> str:
+    """The tagger that ships with the project (models/phi-tagger beside the package),
+    found the way notesynth.config.default_model_path() finds models/default. The path
+    is returned even when absent; PhiTagger.load raises TaggerUnavailable then."""
+    here = Path(__file__).resolve().parents[3]  # .../notesynth/phi/tagger/model.py -> project root
+    pkg = Path(__file__).resolve().parents[2]   # the notesynth package folder
+    for candidate in (pkg / "models" / "phi-tagger", here / "models" / "phi-tagger"):
+        if (candidate / "config.json").exists():
+            return str(candidate)
+    return str(here / "models" / "phi-tagger")
+
+
+def tagger_available(path: Optional[str] = None) -> bool:
+    p = Path(path or default_tagger_path())
+    return (p / "config.json").exists() and any(p.glob("*.safetensors")) and (p / "tokenizer.json").exists()
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    threshold: float = 0.5     # a piece is PHI when 1 - P(O) >= threshold
+    window: int = 256          # word pieces per window, [CLS]/[SEP] included
+    stride: int = 64           # word pieces shared by consecutive windows
+    batch_size: int = 16       # windows per forward pass
+    max_gap: int = 2           # characters between pieces that still join one span
+    threads: Optional[int] = None  # torch threads; None = leave torch's setting alone
+    quantize: bool = False     # int8 dynamic quantization of the linear layers (faster on CPU)
+
+
+class PhiTagger:
+    """A token-classification model (BIO over tagger kinds) with notesynth label mapping."""
+
+    def __init__(self, model, tokenizer, config: TaggerConfig = TaggerConfig(), path: str = ""):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.path = path
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        self.tags: List[str] = [id2label[i] for i in range(len(id2label))]
+        unknown = [t for t in self.tags if t != "O" and t[2:] not in KIND_TO_LABEL]
+        if unknown or self.tags[0] != "O":
+            raise TaggerUnavailable(f"tagger labels do not match notesynth's tag set: {unknown or self.tags[:1]}")
+        self.kinds: List[str] = sorted({t[2:] for t in self.tags if t != "O"}, key=KINDS.index)
+        # index lists: for each kind, its B and I columns
+        self._b = [self.tags.index(f"B-{k}") for k in self.kinds]
+        self._i = [self.tags.index(f"I-{k}") for k in self.kinds]
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: Optional[str] = None, config: TaggerConfig = TaggerConfig()) -> "PhiTagger":
+        """Load a local folder (never the hub: local_files_only). TaggerUnavailable if absent."""
+        folder = Path(path or default_tagger_path())
+        if not tagger_available(str(folder)):
+            raise TaggerUnavailable(f"no PHI tagger at {folder} (needs config.json, *.safetensors, tokenizer.json); "
+                                    "train one with scripts/train_phi_tagger.py")
+        try:
+            import torch
+            from transformers import AutoModelForTokenClassification, AutoTokenizer
+        except ImportError as e:  # pragma: no cover
+            raise TaggerUnavailable(f"the PHI tagger needs torch and transformers: {e}") from e
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        try:
+            tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+            model = AutoModelForTokenClassification.from_pretrained(
+                str(folder), local_files_only=True, dtype=torch.float32)
+        except (OSError, ValueError) as e:
+            raise TaggerUnavailable(f"cannot load the PHI tagger at {folder}: {e}") from e
+        if not getattr(tok, "is_fast", False):
+            raise TaggerUnavailable("the PHI tagger needs a fast tokenizer (tokenizer.json) for offsets")
+        model.float().eval()
+        if config.quantize:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return cls(model, tok, config, str(folder))
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, text: str) -> List[Span]:
+        return self.predict_many([text])[0]
+
+    def piece_probs(self, texts: Sequence[str]) -> List[Tuple[List[Tuple[int, int]], "object"]]:
+        """Per text: (piece offsets in text order, probability matrix [pieces, tags])."""
+        import numpy as np
+        import torch
+
+        cfg = self.config
+        enc = self.tokenizer(list(texts), return_offsets_mapping=True, truncation=True, max_length=cfg.window,
+                             stride=cfg.stride, return_overflowing_tokens=True, add_special_tokens=True)
+        n_win = len(enc["input_ids"])
+        order = sorted(range(n_win), key=lambda w: len(enc["input_ids"][w]))
+        probs_by_win: Dict[int, "np.ndarray"] = {}
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for i in range(0, n_win, cfg.batch_size):
+                idx = order[i:i + cfg.batch_size]
+                n = max(len(enc["input_ids"][w]) for w in idx)
+                ids = torch.full((len(idx), n), pad, dtype=torch.long)
+                att = torch.zeros((len(idx), n), dtype=torch.long)
+                for r, w in enumerate(idx):
+                    x = enc["input_ids"][w]
+                    ids[r, :len(x)] = torch.tensor(x)
+                    att[r, :len(x)] = 1
+                logits = self.model(input_ids=ids, attention_mask=att).logits
+                p = torch.softmax(logits.float(), dim=-1).numpy()
+                for r, w in enumerate(idx):
+                    probs_by_win[w] = p[r, :len(enc["input_ids"][w])]
+        out: List[Tuple[List[Tuple[int, int]], np.ndarray]] = []
+        acc: List[Dict[Tuple[int, int], List]] = [dict() for _ in texts]
+        for w in range(n_win):
+            t = enc["overflow_to_sample_mapping"][w]
+            for (a, b), pr in zip(enc["offset_mapping"][w], probs_by_win[w]):
+                if a == b:
+                    continue
+                slot = acc[t].get((a, b))
+                if slot is None:
+                    acc[t][(a, b)] = [pr.copy(), 1]
+                else:
+                    slot[0] += pr
+                    slot[1] += 1
+        for t in range(len(texts)):
+            keys = sorted(acc[t])
+            mat = np.stack([acc[t][k][0] / acc[t][k][1] for k in keys]) if keys else np.zeros((0, len(self.tags)))
+            out.append((keys, mat))
+        return out
+
+    def predict_many(self, texts: Sequence[str]) -> List[List[Span]]:
+        texts = list(texts)
+        results: List[List[Span]] = [[] for _ in texts]
+        todo = [i for i, t in enumerate(texts) if t and t.strip()]
+        if not todo:
+            return results
+        for i, (offsets, mat) in zip(todo, self.piece_probs([texts[i] for i in todo])):
+            results[i] = self._decode(texts[i], offsets, mat)
+        return results
+
+    def _decode(self, text: str, offsets: List[Tuple[int, int]], mat) -> List[Span]:
+        import numpy as np
+
+        if not offsets:
+            return []
+        thr = self.config.threshold
+        p_ent = 1.0 - mat[:, 0]
+        kind_p = mat[:, self._b] + mat[:, self._i]          # [pieces, kinds]
+        kind_idx = kind_p.argmax(axis=1)
+        b_wins = mat[np.arange(len(offsets)), np.array(self._b)[kind_idx]] > \
+            mat[np.arange(len(offsets)), np.array(self._i)[kind_idx]]
+        spans: List[List] = []  # [start, end, kind, prob_sum, n]
+        for j, (a, b) in enumerate(offsets):
+            if p_ent[j] < thr:
+                continue
+            kind = self.kinds[kind_idx[j]]
+            if spans:
+                last = spans[-1]
+                gap = text[last[1]:a]
+                same_word = a == last[1] and a > 0 and _WORD_CHAR_RE.match(text[a - 1]) and _WORD_CHAR_RE.match(text[a])
+                joinable = (last[2] == kind and len(gap) <= self.config.max_gap and "\n" not in gap
+                            and (not b_wins[j] or same_word))
+                if joinable or same_word:
+                    last[1] = b
+                    last[3] += float(p_ent[j])
+                    last[4] += 1
+                    continue
+            spans.append([a, b, kind, float(p_ent[j]), 1])
+        out = []
+        for a, b, kind, ps, n in spans:
+            # grow to whole words: a name piece "##son" takes its word with it
+            while a > 0 and _WORD_CHAR_RE.match(text[a - 1]) and _WORD_CHAR_RE.match(text[a]):
+                a -= 1
+            while b < len(text) and _WORD_CHAR_RE.match(text[b]) and _WORD_CHAR_RE.match(text[b - 1]):
+                b += 1
+            out.append(Span(a, b, KIND_TO_LABEL[kind], round(ps / n, 4)))
+        return _merge_touching(out)
+
+    def info(self) -> Dict[str, object]:
+        p = Path(self.path) / "training_metrics.json"
+        meta = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+        return {"path": self.path, "tags": len(self.tags), "steps": meta.get("steps"), "config": self.config}
+
+
+def _merge_touching(spans: List[Span]) -> List[Span]:
+    """Spans grown to whole words may now overlap: keep one, covering both."""
+    out: List[Span] = []
+    for s in sorted(spans):
+        if out and s.start < out[-1].end:
+            last = out[-1]
+            out[-1] = Span(last.start, max(last.end, s.end), last.label, max(last.score, s.score))
+        else:
+            out.append(s)
+    return out
+
+
+def load_tagger(path: Optional[str] = None, **config) -> PhiTagger:
+    """PhiTagger.load with TaggerConfig fields as keywords."""
+    return PhiTagger.load(path, TaggerConfig(**config))
+

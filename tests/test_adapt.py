@@ -1,0 +1,168 @@
+"""Site adaptation: PHI replaced before training, the loss falls, the folder works, a run resumes."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from notesynth.train import adapt as adapt_mod
+from notesynth.train.adapt import AdaptConfig, adapt, prepare_corpus
+
+runner = CliRunner()
+
+
+def _fast(tiny_model, notes, out, **kw) -> AdaptConfig:
+    base = dict(notes=str(notes), out=str(out), base=str(tiny_model), max_minutes=None, batch_size=4, seq_len=64,
+                learning_rate=5e-3, warmup_steps=0, save_steps=4, logging_steps=2, seed=3, fp16_weights=False)
+    base.update(kw)
+    return AdaptConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def notes_file(sample_rows, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("site") / "site_notes.jsonl"
+    path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in sample_rows))
+    return path
+
+
+def _phi_strings(detector, row) -> set[str]:
+    found = set()
+    for s in detector.detect(row["text"]):
+        value = row["text"][s.start:s.end].strip()
+        if len(value) >= 4:  # shorter values ("12", "Jan") also occur as ordinary text
+            found.add(value)
+    return found
+
+
+def _occurs(value: str, text: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(value) + r"(?!\w)", text) is not None
+
+
+def _leaks(detector, rows, texts) -> list[str]:
+    """Detected PHI strings of a note found in that note's prepared text.  (Across notes a
+    surrogate may by chance equal another note's original, e.g. a common surname.)"""
+    by_id = dict(zip([r["id"] for r in rows], texts))
+    return [v for r in rows for v in _phi_strings(detector, r) if _occurs(v, by_id[r["id"]])]
+
+
+@pytest.fixture(scope="module")
+def adapted(tiny_model, notes_file, detector, tmp_path_factory):
+    """One adaptation run, recording the texts the trainer was given."""
+    from notesynth.train import trainer
+
+    seen = {}
+    real_train = trainer.train
+
+    def spy(cfg, texts=None):
+        seen.setdefault("texts", texts)
+        return real_train(cfg, texts)
+
+    out = tmp_path_factory.mktemp("adapted") / "site"
+    mp = pytest.MonkeyPatch()
+    mp.setattr(trainer, "train", spy)
+    try:
+        metrics = adapt(_fast(tiny_model, notes_file, out, max_steps=24), detector=detector)
+    finally:
+        mp.undo()
+    return out, metrics, seen["texts"]
+
+
+def test_prepared_corpus_holds_no_detected_phi(sample_rows, detector):
+    from notesynth.batch.readers import Note
+
+    notes = [Note(r["id"], r["text"], "test") for r in sample_rows]
+    corpus = prepare_corpus(notes, detector, seed=3)
+    assert len(corpus.texts) == len(sample_rows) and sum(corpus.phi_replaced.values()) > 0
+    assert corpus.ids == [r["id"] for r in sample_rows]
+    leaked = _leaks(detector, sample_rows, corpus.texts)
+    assert not leaked, f"{len(leaked)} detected PHI strings reached the corpus"
+    # the gold PHI of the sample notes: everything the detector finds is gone, and the sample's
+    # names, ids and places are all found (dates and ages may stay as ordinary words elsewhere)
+    gold = [(n, r["text"][s["start"]:s["end"]].strip()) for n, r in enumerate(sample_rows) for s in r["spans"]
+            if s["label"] in ("NAME", "PATIENT", "DOCTOR", "ID", "PHONE", "HOSPITAL")]
+    assert not [g for n, g in gold if len(g) >= 4 and _occurs(g, corpus.texts[n])]
+    # only PHI changes: the same note with no PHI is untouched
+    plain = Note("x", "Pt resting comfortably overnight, tolerating tube feeds.", "test")
+    assert prepare_corpus([plain], detector).texts == [plain.text]
+
+
+def test_adapt_trains_on_surrogates_only(adapted, sample_rows, detector):
+    out, metrics, texts = adapted
+    (source, docs), = texts.items()
+    assert len(docs) == len(sample_rows)
+    assert not _leaks(detector, sample_rows, docs)
+    curve = metrics["loss_curve"]
+    assert len(curve) >= 4
+    later = curve[len(curve) // 2:]
+    assert sum(later) / len(later) < curve[0] - 0.2, curve
+
+
+def test_adapted_folder_reloads_with_card_index_and_progress(adapted, sample_rows, tiny_model):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from notesynth.check.memorization import MemorizationIndex
+
+    out, metrics, texts = adapted
+    AutoModelForMaskedLM.from_pretrained(str(out))
+    assert AutoTokenizer.from_pretrained(str(out)).get_vocab() == AutoTokenizer.from_pretrained(str(tiny_model)).get_vocab()
+    card = (out / "README.md").read_text()
+    assert "Site adaptation" in card and "PHI spans replaced" in card
+    for r in sample_rows:  # counts only: no text of any note, original or surrogate
+        for line in r["text"].splitlines():
+            if len(line.strip()) > 25:
+                assert line.strip() not in card
+    index = MemorizationIndex.load(out)
+    base_index = MemorizationIndex.load(tiny_model)
+    assert len(index.signatures) == len(base_index.signatures) + len(sample_rows)
+    (doc,) = list(texts.values())[0][:1]
+    assert index.nearest(doc) == 1.0  # an adapted document is in the index
+    assert json.loads((out / "progress.json").read_text())["status"] == "done"
+    assert metrics["adaptation"]["documents"] == len(sample_rows)
+    assert list((out / "checkpoints").glob("checkpoint-*"))
+
+
+def test_synth_uses_the_adapted_model(adapted, tmp_path):
+    from notesynth.cli import app
+
+    out, _, _ = adapted
+    text = "Pt resting comfortably overnight. Tolerating tube feeds at goal. Family visited this evening."
+    res = runner.invoke(app, ["synth", "-", "-", "--model", str(out), "--seed", "1", "--quiet", "--max-risk", "1.0"],
+                        input=text, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip()
+
+
+def test_interrupted_run_resumes(tiny_model, notes_file, detector, tmp_path):
+    out = tmp_path / "site"
+    adapt(_fast(tiny_model, notes_file, out, max_steps=4), detector=detector)  # "interrupted" at step 4
+    assert (out / "checkpoints" / "checkpoint-4").exists()
+    metrics = adapt(_fast(tiny_model, notes_file, out, max_steps=8), detector=detector)
+    assert metrics["resumed_from_step"] == 4 and metrics["steps"] == 8
+    # checkpoints of another job are not resumed silently
+    with pytest.raises(ValueError, match="different adaptation"):
+        adapt(_fast(tiny_model, notes_file, out, max_steps=8, seed=4), detector=detector)
+    metrics = adapt(_fast(tiny_model, notes_file, out, max_steps=2, seed=4, resume=False), detector=detector)
+    assert metrics["resumed_from_step"] == 0
+
+
+def test_adapt_command(tiny_model, notes_file, tmp_path, monkeypatch, detector):
+    from notesynth.cli import app
+
+    monkeypatch.setattr("notesynth.phi.shared_detector", lambda threshold=None: detector)
+    out = tmp_path / "site"
+    res = runner.invoke(app, ["adapt", str(notes_file), "--out", str(out), "--base", str(tiny_model),
+                              "--max-steps", "2", "--batch-size", "4", "--save-steps", "2"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "PHI spans replaced" in res.stdout and (out / "model.safetensors").exists()
+    res = runner.invoke(app, ["adapt", str(tmp_path / "missing.jsonl"), "--out", str(out)])
+    assert res.exit_code == 2
+
+
+def test_adapt_refuses_its_base_as_output(tiny_model, notes_file):
+    with pytest.raises(ValueError, match="differ"):
+        adapt(AdaptConfig(notes=str(notes_file), out=str(tiny_model), base=str(tiny_model)), detector=object())
+
+
+def test_module_imports_no_cli():
+    assert "notesynth.cli" not in Path(adapt_mod.__file__).read_text()

@@ -1,0 +1,178 @@
+"""The learned PHI tagger (notesynth.phi.tagger) and its model folder models/phi-tagger."""
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from notesynth.phi.tagger import (KIND_TO_LABEL, LABEL_TO_KIND, TAGS, PhiTagger, TaggerRecognizer,
+                                  TaggerUnavailable, default_tagger_path, label_of, load_tagger)
+from notesynth.phi.tagger.train_sources import SYLLABLES, TRAIN_NAME_LOCALES, faker_person_names
+from notesynth.spans import PHI_LABELS
+
+ROOT = Path(__file__).resolve().parents[1]
+# made up; test_unseen_name_is_in_no_training_generator checks it
+UNSEEN_FIRST, UNSEEN_LAST = "Zorvatheen", "Quillibrand"
+
+
+class _NoNetwork(RuntimeError):
+    pass
+
+
+def _refuse(*args, **kwargs):
+    raise _NoNetwork("network use in a test that must run offline")
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    """Loaded with the hub switched off and every socket connection refused."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("TRANSFORMERS_OFFLINE", "1")
+        mp.setattr(socket.socket, "connect", _refuse)
+        mp.setattr(socket.socket, "connect_ex", _refuse)
+        mp.setattr(socket, "create_connection", _refuse)
+        t = load_tagger(default_tagger_path(), threads=1)
+        yield t
+
+
+def test_default_path_is_the_shipped_folder():
+    path = Path(default_tagger_path())
+    assert path == ROOT / "models" / "phi-tagger"
+    assert (path / "config.json").exists(), "models/phi-tagger is part of the project (scripts/train_phi_tagger.py)"
+    size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    assert size <= 60 * 2**20
+
+
+def test_missing_folder_raises_clear_error(tmp_path):
+    with pytest.raises(TaggerUnavailable, match="no PHI tagger"):
+        PhiTagger.load(str(tmp_path / "absent"))
+    with pytest.raises(TaggerUnavailable):
+        TaggerRecognizer(path=str(tmp_path))
+
+
+def test_label_mapping():
+    assert set(KIND_TO_LABEL.values()) <= PHI_LABELS
+    assert set(LABEL_TO_KIND) == PHI_LABELS
+    assert label_of("B-LOC") == "GEOGRAPHIC_LOCATION" and label_of("I-ID") == "OTHER_ID"
+    assert label_of("PHONE") == "PHONE_NUMBER" and label_of("B-MRN") == "MEDICAL_RECORD_NUMBER"
+    assert LABEL_TO_KIND["FAX_NUMBER"] == "PHONE" and LABEL_TO_KIND["SOCIAL_SECURITY_NUMBER"] == "ID"
+    assert TAGS[0] == "O" and len(TAGS) == 1 + 2 * len(KIND_TO_LABEL)
+
+
+def test_model_tags_match(tagger):
+    assert tagger.tags == TAGS
+
+
+def test_unseen_name_is_in_no_training_generator():
+    first, last = faker_person_names(TRAIN_NAME_LOCALES)
+    pool = {n.lower() for n in first + last}
+    for name in (UNSEEN_FIRST, UNSEEN_LAST):
+        assert name.lower() not in pool
+        # nor can the syllable maker (2-3 syllables) build it
+        assert not re.fullmatch(f"(?:{'|'.join(SYLLABLES)}){{2,3}}", name.lower())
+
+
+def test_finds_unseen_name_from_context(tagger):
+    text = ("Pt resting comfortably, VSS. Plan of care discussed per MD "
+            f"{UNSEEN_FIRST} {UNSEEN_LAST}, family updated at bedside.")
+    spans = tagger.predict(text)
+    names = [s for s in spans if s.label == "NAME"]
+    for word in (UNSEEN_FIRST, UNSEEN_LAST):  # one span or two (first / last), both words covered
+        start = text.index(word)
+        assert any(s.start <= start and s.end >= start + len(word) for s in names), \
+            [(s.label, text[s.start:s.end]) for s in spans]
+    # clinical words are not names
+    assert not any("comfortably" in text[s.start:s.end] or "bedside" in text[s.start:s.end] for s in spans)
+
+
+def test_offsets_map_back_exactly(tagger):
+    # non-ASCII before the spans, an accented name (the uncased tokenizer strips accents),
+    # runs of spaces: offsets must still index the original string
+    text = ("  Ünïcode hdr — ÷ \n\nNP  Zorvathéen Quillibrand  notified; extubated 7-18, "
+            "seen 15.7.2023 at St. Quillibrand Infirmary.")
+    spans = tagger.predict(text)
+    assert spans, "expected PHI in the text"
+    for s in spans:
+        piece = text[s.start:s.end]
+        assert piece == piece.strip() and piece
+        assert s.start == 0 or not (text[s.start - 1].isalnum() and piece[0].isalnum()), "span starts mid-word"
+        assert s.end == len(text) or not (text[s.end].isalnum() and piece[-1].isalnum()), "span ends mid-word"
+    found = {(s.label, text[s.start:s.end]) for s in spans}
+    assert ("DATE", "7-18") in found, found
+    assert ("DATE", "15.7.2023") in found, found
+
+
+def test_long_note_windows_cover_every_part(tagger):
+    filler = "Lungs clear bilat, abd soft, foley draining clear yellow urine. " * 40
+    text = filler + f"Son {UNSEEN_FIRST} called at 14:00. " + filler + "Extubated on 03/14/2021. " + filler
+    spans = tagger.predict(text)
+    assert tagger.tokenizer(text, add_special_tokens=False, return_length=True, verbose=False)["length"][0] > 3 * tagger.config.window
+    assert any(text[s.start:s.end] == UNSEEN_FIRST and s.label == "NAME" for s in spans)
+    assert any(text[s.start:s.end] == "03/14/2021" and s.label == "DATE" for s in spans)
+    assert tagger.predict_many(["", "   ", text])[:2] == [[], []]
+
+
+def test_decode_merges_bio_and_maps_labels(tagger):
+    """Decoding on a hand-made probability matrix, independent of what the model learned."""
+    text = "call Ann Lee 617-555-0100 now"
+    offsets = [(0, 4), (5, 8), (9, 12), (13, 16), (16, 17), (17, 20), (20, 21), (21, 25), (26, 29)]
+    tags = ["O", "B-NAME", "I-NAME", "B-PHONE", "I-PHONE", "I-PHONE", "I-PHONE", "I-PHONE", "O"]
+    mat = np.full((len(offsets), len(TAGS)), 0.001)
+    for j, t in enumerate(tags):
+        mat[j, TAGS.index(t)] = 0.99
+    spans = tagger._decode(text, offsets, mat)
+    assert [(s.label, text[s.start:s.end]) for s in spans] == [("NAME", "Ann Lee"), ("PHONE_NUMBER", "617-555-0100")]
+    # a B tag right after a span of the same kind starts a new span
+    tags[2] = "B-NAME"
+    mat = np.full((len(offsets), len(TAGS)), 0.001)
+    for j, t in enumerate(tags):
+        mat[j, TAGS.index(t)] = 0.99
+    assert [text[s.start:s.end] for s in tagger._decode(text, offsets, mat)][:2] == ["Ann", "Lee"]
+
+
+def test_recognizer_returns_presidio_results(tagger):
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+    rec = TaggerRecognizer(tagger=tagger)
+    assert isinstance(rec, EntityRecognizer)
+    assert "NAME" in rec.supported_entities and "DATE" in rec.supported_entities
+    text = f"Discussed with HO {UNSEEN_LAST}, will follow up 7-18."
+    results = rec.analyze(text, entities=rec.supported_entities)
+    assert results and all(isinstance(r, RecognizerResult) for r in results)
+    assert all(r.entity_type in PHI_LABELS and 0 < r.score <= 1 for r in results)
+    assert any(r.entity_type == "NAME" and text[r.start:r.end] == UNSEEN_LAST for r in results)
+    only_dates = rec.analyze(text, entities=["DATE"])
+    assert only_dates and {r.entity_type for r in only_dates} == {"DATE"}
+    rec.prefetch([text])
+    assert [(r.start, r.end) for r in rec.analyze(text, entities=["DATE"])] == [(r.start, r.end) for r in only_dates]
+
+
+def test_resurrogate_keeps_offsets_and_case():
+    """The re-surrogation shared by training and the held-out bench: exact offsets, case style kept."""
+    import random
+
+    from notesynth.phi.tagger.augment import resurrogate
+
+    values = {"NAME": "Quillibrand-Oyelaran", "DATE": "15.7.2023", "PHONE_NUMBER": "1 (212) 555-0100"}
+
+    def maker(label, original, rng):
+        return values[label]
+
+    caps = "PT SEEN BY DR SMITH ON 7/18. SON CALLED 617-555-0100, ALL AWARE."
+    spans = [{"start": caps.index("SMITH"), "end": caps.index("SMITH") + 5, "label": "NAME"},
+             {"start": caps.index("7/18"), "end": caps.index("7/18") + 4, "label": "DATE"},
+             {"start": caps.index("617"), "end": caps.index("617") + 12, "label": "PHONE_NUMBER"}]
+    text, new = resurrogate(caps, spans, maker, random.Random(0))
+    assert [text[s["start"]:s["end"]] for s in new] == [s["text"] for s in new]
+    assert [s["text"] for s in new] == ["QUILLIBRAND-OYELARAN", "15.7.2023", "1 (212) 555-0100"]
+    assert text == "PT SEEN BY DR QUILLIBRAND-OYELARAN ON 15.7.2023. SON CALLED 1 (212) 555-0100, ALL AWARE."
+    lower = "seen by dr smith, son aware"
+    span = {"start": 11, "end": 16, "label": "NAME"}
+    text, new = resurrogate(lower, [span], maker, random.Random(0), keep=lambda s: False)
+    assert new[0]["text"] == "quillibrand-oyelaran" and text.endswith(", son aware")
+    text, new = resurrogate(lower, [span], maker, random.Random(0), keep=lambda s: True)
+    assert text == lower and new[0]["text"] == "smith"

@@ -1,0 +1,179 @@
+"""`synth --engine ray`: same notes as the local engine, resume after a kill, bad notes, no PHI in Ray's logs.
+
+One local Ray cluster (2 CPUs, loopback, no dashboard) for the module.  The Ray runs are
+few on purpose: each starts actors that load the detector and the model.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from notesynth.batch.engines.ray import (RESULT_COLUMNS, NoteSynthesizer, RayOptions, connect, note_result,
+                                         result_row)
+from notesynth.cli import app
+from notesynth.config import SynthConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTES = ROOT / "data" / "sample_notes"
+GOOD = ["pn-018-027", "pn-015-066", "pn-051-017", "pn-032-001", "pn-057-007", "pn-025-007"]  # the shortest
+PLANTED = ["Bartholomew", "Wigglesworth", "Thistlewood", "8842193"]
+BAD_NOTE = ("Patient Bartholomew Wigglesworth (MRN 8842193) seen by Dr. Philippa Thistlewood; "
+            "BP 132/84, HR 90, on metoprolol 25 mg BID. ") * 30  # over max_note_chars below: fails in the actor
+runner = CliRunner()
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")  # Ray's own, about its own settings
+
+
+@pytest.fixture(scope="module")
+def ray_dir():
+    """A local Ray cluster for the module; its session and log folders under a short temp folder
+    (Ray's socket paths must fit in 107 bytes)."""
+    import ray
+
+    root = tempfile.mkdtemp(prefix="nsray-", dir="/tmp")
+    assert connect(RayOptions(num_cpus=2, temp_dir=root))
+    yield Path(root)
+    ray.shutdown()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """Seven notes in Ray batches of 3 (--ray-batch-size 3): the bad one in the middle of the second."""
+    d = tmp_path_factory.mktemp("ray-in")
+    rows = [{"id": n, "text": (NOTES / f"{n}.txt").read_text()} for n in GOOD]
+    rows.insert(4, {"id": "bad", "text": BAD_NOTE})
+    texts = {r["id"]: r["text"] for r in rows if r["id"] != "bad"}
+    (d / "notes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (d / "cfg.toml").write_text("max_note_chars = 2500\n")
+    assert all(len(t) < 2500 for t in texts.values()) and len(BAD_NOTE) > 2500
+    return d
+
+
+def _args(inputs, tiny_model, out, *extra):
+    return ["synth", str(inputs / "notes.jsonl"), str(out), "--output-format", "folder", "--model", str(tiny_model),
+            "--seed", "4", "--config", str(inputs / "cfg.toml"), *map(str, extra)]
+
+
+def _manifest(folder: Path) -> list[dict]:
+    return [json.loads(x) for x in (folder / "manifest.jsonl").read_text().splitlines()]
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.txt"))}
+
+
+def test_actor_turns_bad_rows_and_crashes_into_error_rows(tiny_model, monkeypatch):
+    """The callable class in this process: bad rows in the middle of a batch, and an exception
+    that quotes the note, come back as error rows naming ids and exception types only."""
+    actor = NoteSynthesizer(SynthConfig(model=str(tiny_model), seed=4))
+    good = (NOTES / f"{GOOD[0]}.txt").read_text()
+    batch = pa.table({"id": ["a", "b", None, "d", "e"], "text": [good, None, good, good, good],
+                      "spans": [None, None, None, "not json", '[{"start": 0, "end": 2, "label": "X"}]']})
+    out = actor(batch)
+    assert out.column_names == list(RESULT_COLUMNS) and out.num_rows == 5
+    rows = out.to_pylist()
+    assert [r["status"] for r in rows[1:4]] == ["error"] * 3
+    assert rows[0]["status"] in ("written", "held") and rows[4]["status"] in ("written", "held")
+    assert rows[4]["spans"] is not None or rows[4]["status"] != "written"
+    for r in rows:
+        assert (r["text"] is not None) == (r["status"] == "written")
+        back = note_result(r)
+        assert back.manifest_row() == json.loads(r["manifest"]) and result_row(back)["manifest"] == r["manifest"]
+
+    import notesynth.batch.engines.ray as engine
+
+    def leaky(synth, notes, annotations, max_seconds):
+        raise RuntimeError("could not parse " + notes[0][1])  # a library error quoting the note
+
+    monkeypatch.setattr(engine, "synthesize_bounded", leaky)
+    rows = actor(pa.table({"id": ["x", "y"], "text": [BAD_NOTE, good]})).to_pylist()
+    assert [(r["id"], r["status"], r["error"]) for r in rows] == [
+        ("x", "error", "synthesis failed (RuntimeError)"), ("y", "error", "synthesis failed (RuntimeError)")]
+    assert not any(p in json.dumps(rows) for p in PLANTED)
+
+
+def test_killed_ray_run_resumes_to_local_output(tiny_model, ray_dir, inputs, tmp_path, capfd):
+    import ray
+
+    local = tmp_path / "local"
+    res = runner.invoke(app, _args(inputs, tiny_model, local, "--batch-size", "2", "-q"))
+    assert res.exit_code == 3, res.output  # the bad note is an error row
+    reference = _outputs(local)
+    assert len(reference) >= 1
+
+    # 1. a Ray run (its own driver process, joined to the module's cluster), killed -9 once the first
+    #    batch is recorded (Ray Data hands a batch over when the next one is done: the third is in hand)
+    out = tmp_path / "ray"
+    address = ray.get_runtime_context().gcs_address
+    cmd = [sys.executable, "-m", "notesynth.cli", *_args(inputs, tiny_model, out, "--engine", "ray",
+           "--ray-address", address, "--num-actors", "1", "--ray-batch-size", "3")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    # (os.environ now holds what Ray set for this process's cluster: token auth, usage stats off)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journal = out / ".manifest.jsonl.journal"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (journal.exists() and journal.read_text().strip()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    so, se = proc.communicate(timeout=60)
+    assert journal.exists(), se[-3000:]
+    killed_rows = [json.loads(x) for x in journal.read_text().splitlines()]
+    assert 1 <= len(killed_rows) < 7, se[-2000:]  # killed after the first batch, before the last
+
+    # 2. the same command again, in this process: resumes, finishes every note exactly once
+    res = runner.invoke(app, _args(inputs, tiny_model, out, "--engine", "ray", "--num-actors", "2",
+                                   "--ray-batch-size", "3"))
+    assert res.exit_code == 3, res.output
+    rows = _manifest(out)
+    assert sorted(r["id"] for r in rows) == sorted(GOOD + ["bad"])
+    written_before = {r["id"] for r in killed_rows if r["status"] in ("written", "held")}
+    assert f"skipped {len(written_before)}" in res.output
+    bad = next(r for r in rows if r["id"] == "bad")
+    assert bad["status"] == "error" and "max_note_chars" in bad["error"]
+    assert _outputs(out) == reference  # byte-identical to --engine local
+    assert {r["id"] for r in rows if r["status"] == "written"} == {p[:-4] for p in reference}
+
+    # 3. no planted PHI in anything but the input: driver output, Ray's session logs, the manifest
+    blob = [so, se, res.output, *capfd.readouterr(), (out / "manifest.jsonl").read_text()]
+    logs = list((ray_dir / "session_latest" / "logs").rglob("*"))
+    assert any(p.name.startswith("worker") for p in logs)  # the actors' logs are there
+    blob += [p.read_bytes().decode("utf-8", "replace") for p in logs if p.is_file()]
+    text = "\n".join(blob).lower()
+    for phi in PLANTED:
+        assert phi.lower() not in text, phi
+
+
+def test_ray_flags_need_the_ray_engine(tmp_path):
+    res = runner.invoke(app, ["synth", str(NOTES), str(tmp_path / "o"), "--num-actors", "2"])
+    assert res.exit_code == 2 and "--engine ray" in res.output
+    res = runner.invoke(app, ["synth", str(NOTES), str(tmp_path / "o"), "--engine", "spark"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["synth", str(NOTES), str(tmp_path / "o"), "--engine", "ray", "--workers", "2"])
+    assert res.exit_code == 2 and "--num-actors" in res.output
+
+
+def test_parquet_input_reads_like_jsonl(tmp_path):
+    import pyarrow.parquet as pq
+
+    from notesynth.batch.readers import Note, ReadError, input_format, read_notes
+
+    pq.write_table(pa.table({"id": [1, 2], "text": ["Pt resting.", " "]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"text": ["BP stable."], "ward": ["5B"]}), tmp_path / "b.parquet")
+    glob = str(tmp_path / "*.parquet")
+    assert input_format(glob) == "parquet"
+    items = list(read_notes(glob, keep_fields=("ward",)))
+    assert [type(i) for i in items] == [Note, ReadError, Note]
+    assert items[0].id == "1" and items[0].text == "Pt resting."
+    assert items[2].id == "3" and items[2].keep == {"ward": "5B"}  # no id column: the row number over all files
+    assert "a.parquet:row 2" in items[1].source
