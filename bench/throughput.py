@@ -11,7 +11,8 @@ Two sets with default settings, in batches as the CLI does:
 On a GPU the forward/sampling split is approximate (kernels run asynchronously).
 Seconds per note: the wall time of the note's batch divided by its notes (exact with
 --batch-size 1).  Time shares come from perf_counter accumulators around the detector,
-the fill (the infiller's own forward/sampling timers) and the checker.
+the fill (the infiller's own timers: forward = encoder + vocabulary head at the masked
+positions; sampling) and the checker.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def run_set(name: str, rows: list[dict], synth: Synthesizer, batch_size: int, to
     for k in list(totals):
         totals[k] = 0.0
     infiller = synth.infiller
-    forward0, sampling0 = infiller.timings["forward"], infiller.timings["sampling"]
+    before = dict(infiller.timings)
     words = sum(len(re.findall(r"\w+", r["text"])) for r in rows)
     statuses: Counter = Counter()
     attempts, seconds, risks = [], [], []
@@ -76,10 +77,11 @@ def run_set(name: str, rows: list[dict], synth: Synthesizer, batch_size: int, to
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     seconds.sort()
     fill = totals.get("fill", 0.0)
-    forward = infiller.timings["forward"] - forward0
-    sampling = infiller.timings["sampling"] - sampling0
-    share = {"detect": totals.get("detect", 0.0), "fill": fill, "fill_forward": forward,
-             "fill_sampling": sampling, "fill_other": fill - forward - sampling, "check": totals.get("check", 0.0)}
+    spent = {k: infiller.timings[k] - before[k] for k in before}
+    forward, head, sampling = spent["forward"], spent["head"], spent["sampling"]
+    share = {"detect": totals.get("detect", 0.0), "fill": fill, "fill_forward": forward + head,
+             "fill_encoder": forward, "fill_head": head, "fill_sampling": sampling,
+             "fill_other": fill - forward - head - sampling, "check": totals.get("check", 0.0)}
     share = {k: round(v / elapsed, 3) for k, v in share.items()}
     share["other"] = round(1 - share["detect"] - share["fill"] - share["check"], 3)
     return {

@@ -14,6 +14,7 @@ import signal
 import stat
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -376,16 +377,21 @@ def test_12_workers_are_capped_by_cores_and_memory():
 def test_13_a_slow_note_becomes_an_error_within_the_limit(redactor, tmp_path):
     src = jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": PLAIN}, {"id": "slow", "text": "SLOWNOTE " + PLAIN},
                                         {"id": "c", "text": PLAIN}])
-    opts = RunOptions(input=str(src), output=str(tmp_path / "out.jsonl"), progress=False, max_seconds_per_note=1.0)
+    one_by_one = SlowSynth(replace(redactor.config, batch_size=1), detector=redactor.detector)
+    one_by_one.delay = 60.0
+    opts = RunOptions(input=str(src), output=str(tmp_path / "out.jsonl"), progress=False, max_seconds_per_note=4.0)
     started = time.monotonic()
-    summary = run(opts, redactor)
-    assert time.monotonic() - started < 20
+    summary = run(opts, one_by_one)
+    assert time.monotonic() - started < 40  # without the limit: over 60 s
     assert summary.exit_code == 3
     rows = {r["id"]: r for r in manifest_rows(tmp_path / "out.jsonl.manifest.jsonl")}
     assert rows["slow"]["status"] == "error" and "--max-seconds-per-note" in rows["slow"]["error"]
-    assert rows["a"]["status"] == rows["c"]["status"] == "written"
-    res = synthesize_bounded(redactor, [("s", "SLOWNOTE x")], None, 0.5)
-    assert res[0].status == "error"
+    assert rows["a"]["status"] == rows["c"]["status"] == "written", rows
+    # a batch that runs over is redone note by note: only the slow note fails
+    started = time.monotonic()
+    res = synthesize_bounded(one_by_one, [("a", PLAIN), ("s", "SLOWNOTE " + PLAIN), ("c", PLAIN)], None, 3.0)
+    assert [r.status for r in res] == ["written", "error", "written"]
+    assert time.monotonic() - started < 40
 
 
 def test_14_sigterm_during_a_long_note_stops_within_seconds(redactor, tmp_path):

@@ -28,7 +28,7 @@ from notesynth.codes.settings import EvalSettings, ModelSettings, RecordFormat, 
 from notesynth.codes.stats import roc_auc
 from notesynth.codes.train import train
 
-TINY = ModelSettings(outer=64, inner=32, time_dim=32)
+TINY = ModelSettings(outer=64, inner=32, time_dim=32, head=8)
 # Distinctive code names, so "no code appears in this text" checks are meaningful.
 CODES = [f"QX{i:02d}Z" for i in range(16)]
 
@@ -305,7 +305,7 @@ def test_cli_train_sample_eval_end_to_end(tmp_path, records):
     write_records(tmp_path / "held.csv", records[split:])
     model = tmp_path / "model"
     res = runner.invoke(app, ["train", str(tmp_path / "train.jsonl"), "--out", str(model), "--steps", "30",
-                              "--outer-width", "64", "--inner-width", "32", "--seed", "2"])
+                              "--outer-width", "64", "--inner-width", "32", "--head-width", "8", "--seed", "2"])
     assert res.exit_code == 0, res.output
     assert "trained 30 steps" in res.output
     res = runner.invoke(app, ["sample", str(model), "--n", "40", "--out", str(tmp_path / "synth.jsonl"), "--steps", "6"])

@@ -243,5 +243,5 @@ def date_format_of(value: str) -> str:
     return "other"
 
 
-def _seed_rng(seed: int, key: str) -> random.Random:
+def seed_rng(seed: int, key: str) -> random.Random:
     return random.Random(f"{seed}:{key}")

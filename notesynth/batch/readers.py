@@ -80,7 +80,7 @@ def id_problem(value, *, from_file_name: bool = False) -> str | None:
         return "the id is not a string or a whole number"
     if not value:
         return "the id is empty"
-    if any("\ud800" <= c <= "\udfff" for c in value):
+    if _has_surrogate(value):
         return "the id is not valid UTF-8"
     if from_file_name:
         return None if value.isprintable() else "the file name holds control characters or line breaks"
@@ -171,7 +171,11 @@ def text_hash(text: str) -> str:
 
 
 def _has_surrogate(s: str) -> bool:
-    return any("\ud800" <= c <= "\udfff" for c in s)
+    try:
+        s.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
 
 
 # ---------------------------------------------------------------- readers
@@ -348,10 +352,12 @@ def _row_to_note(row, where: str, n: int, id_field: str, text_field: str,
         return ReadError(note_id, where, f"field {text_field!r} is not a string")
     if not text.strip():
         return ReadError(note_id, where, "empty note (no text); nothing to synthesize")
-    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        return ReadError(note_id, where, f"note is over the {max_bytes:,}-byte limit; split it or raise --max-note-bytes")
-    if _has_surrogate(text):
+    try:
+        size = len(text.encode("utf-8"))  # a lone surrogate (bytes that were not UTF-8) fails here, at C speed
+    except UnicodeEncodeError:
         return ReadError(note_id, where, "text is not valid UTF-8; re-encode the file as UTF-8")
+    if size > max_bytes:
+        return ReadError(note_id, where, f"note is over the {max_bytes:,}-byte limit; split it or raise --max-note-bytes")
     keep = {k: row[k] for k in keep_fields if k in row}
     for k, v in keep.items():
         try:

@@ -160,6 +160,24 @@ def _deadline(seconds: float):
         signal.signal(signal.SIGALRM, old)
 
 
+WARM_UP_NOTE = "Patient seen today. Vitals stable. Continue current plan."
+
+
+def warm_up(synth: Synthesizer) -> None:
+    """Load everything a first note would load lazily (detector, checker, lexicons, the model's
+    first call) by synthesizing one short fixed note, unwatched and unlogged: a note's time
+    limit then measures the note, not start-up."""
+    synth.detector, synth.checker  # noqa: B018
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        synth.synthesize_batch([("warm-up", WARM_UP_NOTE)])
+    except Exception:  # a real problem shows on the first real note, with its own row
+        pass
+    finally:
+        logging.disable(previous)
+
+
 def _timed_out(note_id: str, max_seconds: float) -> NoteResult:
     log.warning("note %s: stopped after %g s (--max-seconds-per-note); recorded as an error", note_id, max_seconds)
     return NoteResult(note_id, "error", None, seconds=max_seconds, error=(
@@ -398,9 +416,10 @@ class _Batch:
 
     # ---- synthesizing
     def _warm_up(self) -> None:
-        """Load the detector and checker before the first watched batch (their load time is not a note's)."""
+        """Before the first watched batch: start-up time is not a note's."""
         if not self._warm:
-            self.synth.detector, self.synth.checker  # noqa: B018
+            if self.max_seconds:
+                warm_up(self.synth)
             self._warm = True
 
     def _synthesize(self, notes, annotations) -> list[NoteResult]:
@@ -583,6 +602,8 @@ def _init_worker(config: SynthConfig, threads: int, max_seconds: float = 0.0) ->
     torch.set_num_threads(threads)
     _WORKER = Synthesizer(config)
     _WORKER.detector, _WORKER.infiller, _WORKER.checker  # noqa: B018 - load now, not on the first batch
+    if max_seconds:
+        warm_up(_WORKER)
     _WORKER_MAX_SECONDS = max_seconds
 
 
@@ -599,5 +620,5 @@ def _start_pool(workers: int, config: SynthConfig, max_seconds: float = 0.0):
     return ctx.Pool(workers, initializer=_init_worker, initargs=(config, threads, max_seconds))
 
 
-__all__ = ["RunOptions", "RunSummary", "check_options", "cap_workers", "run", "synthesize_bounded", "output_name",
-           "MAX_SECONDS_PER_NOTE"]
+__all__ = ["RunOptions", "RunSummary", "check_options", "cap_workers", "run", "synthesize_bounded", "warm_up",
+           "output_name", "MAX_SECONDS_PER_NOTE"]

@@ -137,6 +137,7 @@ class FolderSink(Sink):
         self.manifest_path = self.folder / "manifest.jsonl"
         self.protect = Path(os.path.realpath(protect)) if protect is not None else None
         self._root = Path(os.path.realpath(self.folder))
+        self._parents: dict[Path, Path] = {}  # output folder -> its real path (cached: one realpath per folder)
         self._fold = _case_insensitive(self.folder)
         self._claimed: dict[str, str] = {}  # target -> note id, this run
         clean_stale_temp_files(self.folder)  # temporary files of a killed run are never complete outputs
@@ -144,12 +145,22 @@ class FolderSink(Sink):
     def target(self, note_id: str, rel_path: str = "") -> Path:
         rel = rel_path or output_name(note_id)
         path = Path(os.path.abspath(self.folder / rel))
-        real = Path(os.path.realpath(path))
+        # where the file really lands: os.replace writes into the real parent folder (a link
+        # in the last place is replaced, not followed)
+        real = self._real_parent(path.parent) / path.name
         if self._root not in real.parents:
             raise OutputCollision("its output path would leave the output folder")
         if self.protect is not None and (real == self.protect or self.protect in real.parents):
             raise OutputCollision("its output path is inside the input; choose another output")
         return path
+
+    def _real_parent(self, folder: Path) -> Path:
+        real = self._parents.get(folder)
+        if real is None:
+            real = Path(os.path.realpath(folder))
+            if len(self._parents) < 10_000:
+                self._parents[folder] = real
+        return real
 
     def _claim(self, note_id: str, path: Path) -> None:
         key = str(path).casefold() if self._fold else str(path)

@@ -26,6 +26,16 @@ for _module in (synth, inspect, evaluate, train, export):
     _module.register(app)
 
 
+def _register_codes() -> None:
+    """`notesynth codes train|sample|eval`: structured code records (notesynth/codes/)."""
+    from notesynth.codes.cli import app as codes_app
+
+    app.add_typer(codes_app, name="codes")
+
+
+_register_codes()
+
+
 def main() -> None:
     app()
 

@@ -32,6 +32,8 @@ def export_onnx(
         result = export(model, out, per_channel=per_channel)
     except ModelLoadError as exc:
         fail(str(exc), ExitCode.SETUP)
+    except OSError as exc:
+        fail(f"could not write the ONNX file: {exc.strerror or exc}", ExitCode.SETUP)
     typer.echo(f"wrote {result.path} ({result.bytes / 1e6:.1f} MB) in {result.seconds:.0f}s; "
                f"int8 vs fp32 hidden states on a probe sentence: max |difference| {result.max_abs_diff:.3f}")
 

@@ -80,8 +80,13 @@ class Denoiser(nn.Module):
             h = layer(torch.relu(h + proj(temb)))
         if not self.head:
             return h
-        u = self.head_in(torch.stack([h, x], dim=-1))  # (batch, codes, head)
-        z = torch.relu(u * (1 + self.head_scale(temb))[:, None, :] + self.head_time(temb)[:, None, :])
+        # relu((W [h_j, x_j] + b) * (1 + scale(t)) + shift(t)), folded into per-sample
+        # coefficients so the (batch, codes, head) tensor is built in two fused passes
+        scale = 1 + self.head_scale(temb)  # (batch, head)
+        a = (self.head_in.weight[:, 0] * scale)[:, None, :]
+        b = (self.head_in.weight[:, 1] * scale)[:, None, :]
+        c = (self.head_in.bias * scale + self.head_time(temb))[:, None, :]
+        z = torch.relu(torch.addcmul(torch.addcmul(c, h[:, :, None], a), x[:, :, None], b))
         return h + self.head_out(z).squeeze(-1)
 
 

@@ -7,9 +7,9 @@ seeded CPU generators. `max_minutes` stops early by the clock, so the step reach
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import math
-import hashlib
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -21,8 +21,8 @@ from tqdm.auto import tqdm
 
 from notesynth.codes.data import Record, build_vocab, code_set_hash, to_matrix
 from notesynth.codes.errors import UsageError
-from notesynth.codes.settings import ModelSettings, TrainSettings
 from notesynth.codes.model import EDM, build_model, count_parameters, edm_loss, resolve_device, weighted_loss
+from notesynth.codes.settings import ModelSettings, TrainSettings
 
 log = logging.getLogger("notesynth.codes")
 
@@ -93,7 +93,7 @@ def train(records: Sequence[Record], settings: TrainSettings | None = None,
     bar = tqdm(total=s.steps, desc="training", unit="step", disable=not show, leave=False)
     model.train()
     while step < s.steps:
-        if s.max_minutes is not None and time.monotonic() - start > 60 * s.max_minutes:
+        if step and s.max_minutes is not None and time.monotonic() - start > 60 * s.max_minutes:
             stopped_by = "max_minutes"
             log.warning("stopped by --max-minutes at step %d of %d", step, s.steps)
             break

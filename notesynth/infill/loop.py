@@ -108,7 +108,7 @@ class Infiller:
         self.backend = make_backend(self.settings.backend, model, self.model, self.device)
         self.window = self._window_for(self.settings)
         self._build_vocab_masks()
-        self.timings = {"forward": 0.0, "sampling": 0.0}   # seconds, accumulated (benchmarks read them)
+        self.timings = {"forward": 0.0, "head": 0.0, "sampling": 0.0}  # seconds, accumulated (for benchmarks)
 
     def with_settings(self, settings: InfillSettings) -> "Infiller":
         """The same loaded model (and backend) with other infilling settings (no second load)."""
@@ -205,8 +205,8 @@ class Infiller:
             asks = [self._plan_pass(st, passes - p, rescore=p > 0) for st in states]
             if not any(a.sample for a in asks):
                 break
-            logits = self._logits(states, asks)
-            samples, scores = self._choose(states, asks, logits)
+            hidden = self._hidden(states, asks)
+            samples, scores = self._choose(states, asks, hidden)
             for st, ask, sampled, scored in zip(states, asks, samples, scores):
                 self._commit(st, ask, sampled, scored, passes - p)
         return [self._decode(s, j) for s, j in zip(states, jobs)]
@@ -218,8 +218,8 @@ class Infiller:
         score = sorted(st.filled) if (self.settings.remask and rescore and passes_left > 1 and open_) else []
         return _Pass(open_, score)
 
-    def _logits(self, states: list[_NoteState], asks: list[_Pass]) -> dict[tuple[int, bool], torch.Tensor]:
-        """Head logits over the allowed columns, per (note, kind); rows in position order."""
+    def _hidden(self, states: list[_NoteState], asks: list[_Pass]) -> dict[tuple[int, bool], torch.Tensor]:
+        """Encoder hidden states of the wanted positions, per (note, kind); rows in position order."""
         started = time.perf_counter()
         work = []  # (note, window, wanted positions in it)
         for n, (st, ask) in enumerate(zip(states, asks)):
@@ -248,21 +248,18 @@ class Infiller:
         for n, (st, ask) in enumerate(zip(states, asks)):
             for q in sorted(ask.sample + ask.score):
                 groups.setdefault((n, q in st.first_piece), []).append(hidden[(n, q)])
-        out: dict[tuple[int, bool], torch.Tensor] = {}
-        if self.device == "cpu":  # per note: the head's matrix sizes depend on the note alone
-            for (n, first), rows in groups.items():
-                out[(n, first)] = self.backend.head(torch.stack(rows), self._kinds[first][1])
-        else:  # one head call per kind for the whole batch
-            for first in (True, False):
-                keys = [key for key in groups if key[1] == first]
-                if not keys:
-                    continue
-                logits = self.backend.head(torch.stack([r for key in keys for r in groups[key]]),
-                                           self._kinds[first][1])
-                sizes = [len(groups[key]) for key in keys]
-                for key, part in zip(keys, torch.split(logits, sizes)):
-                    out[key] = part
         self.timings["forward"] += time.perf_counter() - started
+        return {key: torch.stack(rows) for key, rows in groups.items()}
+
+    def _head(self, hidden: dict, keys: list, first: bool) -> torch.Tensor:
+        """Head logits over the allowed columns for the rows of some notes (one kind), stacked."""
+        started = time.perf_counter()
+        columns = self._kinds[first][1]
+        if self.device == "cpu":  # per note: the head's matrix sizes depend on the note alone
+            out = torch.cat([self.backend.head(hidden[key], columns) for key in keys])
+        else:  # one call for the chunk
+            out = self.backend.head(torch.cat([hidden[key] for key in keys]), columns)
+        self.timings["head"] += time.perf_counter() - started
         return out
 
     def _forward(self, states, batch, length: int) -> torch.Tensor:
@@ -282,9 +279,12 @@ class Infiller:
         return self.backend.hidden(input_ids, attention, select)
 
     # ---------------------------------------------------------------- sampling
-    def _choose(self, states, asks, logits):
-        """Batched: a (token, confidence) per sampled position, a confidence per re-scored fill."""
-        started = time.perf_counter()
+    def _choose(self, states, asks, hidden):
+        """Batched: a (token, confidence) per sampled position, a confidence per re-scored fill.
+
+        Notes are taken in order, a chunk of about SAMPLE_CHUNK rows at a time: their head
+        logits (rows x allowed pieces) exist only for their chunk, which bounds memory."""
+        started, head0 = time.perf_counter(), self.timings["head"]
         samples: list[dict[int, tuple[int, float]]] = [{} for _ in states]
         scores: list[dict[int, float]] = [{} for _ in states]
         # each note's uniforms for this pass: one call on its own generator, in position order
@@ -292,28 +292,35 @@ class Infiller:
                                                      dtype=torch.float64).tolist()))
                     for st, ask in zip(states, asks)]
         for first in (True, False):
-            columns_cpu, _, rev, column_of = self._kinds[first]
-            keys = [(n, first) for n in range(len(states)) if (n, first) in logits]
-            if not keys:
-                continue
-            table = torch.cat([logits[key] for key in keys])
-            rows = [(n, q) for n, _ in keys for q in sorted(asks[n].sample + asks[n].score)
-                    if (q in states[n].first_piece) == first]
-            drawn = [i for i, (n, q) in enumerate(rows) if q in uniforms[n]]
-            rescored = [i for i, (n, q) in enumerate(rows) if q not in uniforms[n]]
-            if drawn:
-                u = torch.tensor([uniforms[rows[i][0]][rows[i][1]] for i in drawn], dtype=torch.float64)
-                tokens, conf = self._sample_rows(table[drawn], rev, columns_cpu, u)
-                for i, t, c in zip(drawn, tokens.tolist(), conf.tolist()):
-                    n, q = rows[i]
-                    samples[n][q] = (t, c)
-            if rescored:
-                current = torch.stack([column_of[states[rows[i][0]].ids[rows[i][1]]] for i in rescored])
-                for i, c in zip(rescored, self._score_rows(table[rescored], current).tolist()):
-                    n, q = rows[i]
-                    scores[n][q] = c
-        self.timings["sampling"] += time.perf_counter() - started
+            keys = [(n, first) for n in range(len(states)) if (n, first) in hidden]
+            chunk: list = []
+            for i, key in enumerate(keys):
+                chunk.append(key)
+                if i + 1 < len(keys) and sum(len(hidden[k]) for k in chunk) < SAMPLE_CHUNK:
+                    continue
+                self._choose_chunk(states, asks, hidden, chunk, first, uniforms, samples, scores)
+                chunk = []
+        self.timings["sampling"] += time.perf_counter() - started - (self.timings["head"] - head0)
         return samples, scores
+
+    def _choose_chunk(self, states, asks, hidden, keys, first, uniforms, samples, scores) -> None:
+        columns_cpu, _, rev, column_of = self._kinds[first]
+        table = self._head(hidden, keys, first)
+        rows = [(n, q) for n, _ in keys for q in sorted(asks[n].sample + asks[n].score)
+                if (q in states[n].first_piece) == first]
+        drawn = [i for i, (n, q) in enumerate(rows) if q in uniforms[n]]
+        rescored = [i for i, (n, q) in enumerate(rows) if q not in uniforms[n]]
+        if drawn:
+            u = torch.tensor([uniforms[rows[i][0]][rows[i][1]] for i in drawn], dtype=torch.float64)
+            tokens, conf = self._sample_rows(table[drawn] if len(drawn) < len(rows) else table, rev, columns_cpu, u)
+            for i, t, c in zip(drawn, tokens.tolist(), conf.tolist()):
+                n, q = rows[i]
+                samples[n][q] = (t, c)
+        if rescored:
+            current = torch.stack([column_of[states[rows[i][0]].ids[rows[i][1]]] for i in rescored])
+            for i, c in zip(rescored, self._score_rows(table[rescored], current).tolist()):
+                n, q = rows[i]
+                scores[n][q] = c
 
     def _scaled(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Temperature-scaled logits and their log-normaliser: probability = exp(x - lse)."""

@@ -45,7 +45,7 @@ class DetectorConfig:
     detect_years: bool = True  # stand-alone years in history context ("CABG '94", "MI 1994")
     include_titles: bool = True  # "Dr. Smith" -> span covers "Dr." too
     propagate: bool = True  # a string found once is PHI everywhere in the note (phi/propagation.py)
-    use_tagger: bool = True  # the learned tagger (models/phi-tagger) beside the rules, when it is there
+    use_tagger: bool = False  # the learned tagger (models/phi-tagger) beside the rules; opt-in until its held-out figures are in
     tagger_path: Optional[str] = None  # None: models/phi-tagger
     batch_size: int = 32
 
