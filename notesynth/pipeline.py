@@ -163,6 +163,8 @@ class Synthesizer:
     def _detect(self, job: NoteJob) -> None:
         """Detect PHI and what must be kept; neither changes between attempts."""
         try:
+            if not job.text.strip():
+                raise ValueError("note has no text (empty note)")
             if len(job.text) > self.config.max_note_chars:
                 raise ValueError(f"note has {len(job.text):,} characters, over max_note_chars")
             job.phi = self.detector.detect(job.text)
@@ -235,7 +237,7 @@ class Synthesizer:
 def _error(note_id: str, step: str, exc: BaseException) -> NoteResult:
     # Only the exception type and our own messages: library messages can quote the text.
     message = f"{step} failed ({type(exc).__name__})"
-    if isinstance(exc, (ValueError, MemoryError)) and "note has" in str(exc):
+    if isinstance(exc, (ValueError, MemoryError)) and str(exc).startswith("note has"):
         message = f"{step} failed: {exc}"
     log.warning("note %s: %s", note_id, message)
     return NoteResult(note_id, "error", None, error=message)

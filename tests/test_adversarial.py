@@ -505,7 +505,5 @@ def test_16_empty_and_null_notes_and_absolute_outputs(redactor, tmp_path, monkey
     assert summary.counts["written"] == 0 and summary.exit_code == 3
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline.py (not the batch layer) must refuse an empty note; "
-                                       "the batch layer already never passes one and never writes one")
 def test_16_the_library_refuses_an_empty_note(redactor):
     assert Synthesizer(redactor.config, detector=redactor.detector).synthesize("", "e").status == "error"
