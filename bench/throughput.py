@@ -106,7 +106,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--backend", default="auto")
-    ap.add_argument("--remask", action="store_true")
+    ap.add_argument("--remask", type=float, default=0.0, help="share of fills re-masked per later pass")
     ap.add_argument("--window", type=int, default=SynthConfig().window)
     ap.add_argument("--passes", type=int, default=SynthConfig().passes)
     ap.add_argument("--json", help="also write the figures here")

@@ -44,8 +44,9 @@ class SynthConfig:
     batch_size: int = _setting(8, "Notes per batch (and windows per forward pass).")
     passes: int = _setting(4, "Infilling passes (iterative refinement).")
     strategy: str = _setting("confidence", "confidence (most confident first, mask-predict) or left-to-right.")
-    remask: bool = _setting(False, "Mask-predict re-masking (strategy confidence): later passes re-score the committed "
-                                   "fills and re-mask those the model is now least sure of, to predict them again.")
+    remask: float = _setting(0.0, "Mask-predict re-masking (strategy confidence): share of the committed fills that each "
+                                  "later pass but the last re-scores and re-masks, the least likely given everything "
+                                  "committed so far first, to predict them again (0: off).")
     temperature: float = _setting(1.0, "Sampling temperature.")
     top_k: int = _setting(40, "Sample among the k most likely word-pieces (0: off).")
     top_p: float = _setting(0.95, "Nucleus sampling mass.")
@@ -77,7 +78,8 @@ class SynthConfig:
             (1 <= self.passes <= 50, "passes must be between 1 and 50"),
             (self.strategy in ("confidence", "left-to-right"), "strategy must be confidence or left-to-right"),
             (self.backend in ("auto", "torch", "onnx"), "backend must be auto, torch or onnx"),
-            (not self.remask or self.strategy == "confidence", "remask needs strategy confidence"),
+            (0 <= self.remask <= 1, "remask must be between 0 and 1"),
+            (self.remask == 0 or self.strategy == "confidence", "remask needs strategy confidence"),
             (self.temperature >= MIN_TEMPERATURE, f"temperature must be at least {MIN_TEMPERATURE} (and finite)"),
             (self.top_k >= 0, "top_k must be 0 (off) or more"),
             (0 < self.top_p <= 1, "top_p must be in (0, 1]"),

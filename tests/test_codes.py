@@ -26,7 +26,7 @@ from notesynth.codes.privacy import attribute_inference, exact_copies, membershi
 from notesynth.codes.sample import CopyGuard, generate
 from notesynth.codes.settings import EvalSettings, ModelSettings, RecordFormat, SampleSettings, TrainSettings
 from notesynth.codes.stats import roc_auc
-from notesynth.codes.train import train
+from notesynth.codes.train import auto_steps, lr_factor, train
 
 TINY = ModelSettings(outer=64, inner=32, time_dim=32, head=8)
 # Distinctive code names, so "no code appears in this text" checks are meaningful.
@@ -144,6 +144,13 @@ def test_tiny_model_loss_falls(trained, records):
     assert m["steps_done"] == 150 and m["stopped_by"] == "steps"
     assert m["fixed_loss_final_ema"] < 0.7 * m["fixed_loss_initial"]
     assert m["loss_curve"][-1]["loss"] < m["loss_curve"][0]["loss"]
+
+
+def test_default_length_and_schedule():
+    assert auto_steps(965, 256) == 5000  # capped
+    assert auto_steps(105, 105) == 1500  # small data: ~1,500 passes
+    assert lr_factor(0, 100, 10) == pytest.approx(0.1) and lr_factor(9, 100, 10) == pytest.approx(1.0)
+    assert lr_factor(100, 100, 10) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_training_is_deterministic_for_a_seed(records):

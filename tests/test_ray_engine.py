@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,6 +30,19 @@ PLANTED = ["Bartholomew", "Wigglesworth", "Thistlewood", "8842193"]
 BAD_NOTE = ("Patient Bartholomew Wigglesworth (MRN 8842193) seen by Dr. Philippa Thistlewood; "
             "BP 132/84, HR 90, on metoprolol 25 mg BID. ") * 30  # over max_note_chars below: fails in the actor
 runner = CliRunner()
+# The CLI, with the manifest's record() made to SIGKILL the process once it has journalled the first row.
+KILLED_AFTER_FIRST_RECORD = """
+import os, signal, sys
+from notesynth.batch import manifest
+original = manifest.Manifest.record
+def record_then_die(self, row):
+    original(self, row)
+    os.kill(os.getpid(), signal.SIGKILL)
+manifest.Manifest.record = record_then_die
+from notesynth.cli import app
+sys.argv = ["notesynth", *sys.argv[1:]]
+app()
+"""
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")  # Ray's own, about its own settings
 
 
@@ -112,24 +124,23 @@ def test_killed_ray_run_resumes_to_local_output(tiny_model, ray_dir, inputs, tmp
     reference = _outputs(local)
     assert len(reference) >= 1
 
-    # 1. a Ray run (its own driver process, joined to the module's cluster), killed -9 once the first
-    #    batch is recorded (Ray Data hands a batch over when the next one is done: the third is in hand)
+    # 1. a Ray run (its own driver process, joined to the module's cluster), killed -9 right after the
+    #    first manifest row is recorded: the driver kills itself there (polling from outside raced a fast
+    #    machine, where every batch can arrive at once and the journal lives only milliseconds)
     out = tmp_path / "ray"
     address = ray.get_runtime_context().gcs_address
-    cmd = [sys.executable, "-m", "notesynth.cli", *_args(inputs, tiny_model, out, "--engine", "ray",
-           "--ray-address", address, "--num-actors", "1", "--ray-batch-size", "3")]
+    args = _args(inputs, tiny_model, out, "--engine", "ray", "--ray-address", address, "--num-actors", "1",
+                 "--ray-batch-size", "3")
+    cmd = [sys.executable, "-c", KILLED_AFTER_FIRST_RECORD, *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     # (os.environ now holds what Ray set for this process's cluster: token auth, usage stats off)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    so, se = proc.stdout, proc.stderr
+    assert proc.returncode == -signal.SIGKILL, se[-3000:]
     journal = out / ".manifest.jsonl.journal"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None and not (journal.exists() and journal.read_text().strip()):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    so, se = proc.communicate(timeout=60)
     assert journal.exists(), se[-3000:]
     killed_rows = [json.loads(x) for x in journal.read_text().splitlines()]
-    assert 1 <= len(killed_rows) < 7, se[-2000:]  # killed after the first batch, before the last
+    assert len(killed_rows) == 1, se[-2000:]  # killed right after the first row, before the rest
 
     # 2. the same command again, in this process: resumes, finishes every note exactly once
     res = runner.invoke(app, _args(inputs, tiny_model, out, "--engine", "ray", "--num-actors", "2",

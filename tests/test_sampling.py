@@ -110,7 +110,7 @@ def test_remask_replaces_a_wrong_early_fill(tiny_model):
     text = "The nurse said that the family visited and the patient slept well after dinner tonight."
     job = _job(text, 9, ratio=1.0)
     outcomes = {}
-    for remask in (False, True):
+    for remask in (0.0, 0.2):
         inf = Infiller(str(tiny_model), "cpu", InfillSettings(passes=3, remask=remask, backend="torch"))
         first = inf._encode(job).slots[0]   # committed in pass 1 (flat: ties go to the first positions)
         columns = inf._kinds[True][0]
@@ -118,12 +118,12 @@ def test_remask_replaces_a_wrong_early_fill(tiny_model):
         inf.backend = CertainLater(first.positions[0], len(columns) - 1)
         fills = inf.fill([job])[0]
         outcomes[remask] = fills[first.segment].lower()
-    assert outcomes[False] != word   # the pass-1 guess stays
-    assert outcomes[True] == word    # re-scored in pass 2, re-masked, predicted again in pass 3
+    assert outcomes[0.0] != word   # the pass-1 guess stays
+    assert outcomes[0.2] == word   # re-scored in pass 2 (the least likely fill), re-masked, predicted in pass 3
 
 
 def test_remask_is_deterministic_and_fills_everything(tiny_model, sample_rows):
-    inf = Infiller(str(tiny_model), "cpu", InfillSettings(passes=4, remask=True, backend="torch"))
+    inf = Infiller(str(tiny_model), "cpu", InfillSettings(passes=4, remask=0.3, backend="torch"))
     jobs = [_job(r["text"], 30 + i, ratio=0.5) for i, r in enumerate(sample_rows[:3])]
     a = inf.fill(jobs)
     assert a == [inf.fill([j])[0] for j in jobs]
@@ -135,8 +135,10 @@ def test_remask_is_deterministic_and_fills_everything(tiny_model, sample_rows):
 def test_remask_setting_checks():
     from notesynth.config import ConfigError, SynthConfig
 
-    SynthConfig(remask=True).validate()
+    SynthConfig(remask=0.25).validate()
     with pytest.raises(ConfigError, match="remask"):
-        SynthConfig(remask=True, strategy="left-to-right").validate()
+        SynthConfig(remask=0.25, strategy="left-to-right").validate()
+    with pytest.raises(ConfigError, match="remask"):
+        SynthConfig(remask=1.5).validate()
     with pytest.raises(ConfigError, match="backend"):
         SynthConfig(backend="tensorrt").validate()

@@ -118,7 +118,7 @@ sample with `notesynth codes sample THIS_FOLDER --n 1000 --out synthetic.jsonl`.
 | parameters | {metrics['parameters']:,} |
 | preconditioning | EDM (Karras 2022), sigma_data {arch['sigma_data']} |
 | steps | {metrics['steps_done']} of {metrics['steps_planned']} (stopped by {metrics['stopped_by']}) in {metrics['minutes']:.2f} min on {metrics['device']} |
-| batch, learning rate | {tr['batch_size']}, {tr['learning_rate']} AdamW, cosine with {tr['warmup_share']:.0%} warm-up, EMA {tr['ema_decay']} |
+| optimiser | AdamW, learning rate {tr['learning_rate']}, batch {tr['batch_size']}, cosine schedule with {tr['warmup_share']:.0%} warm-up, EMA {tr['ema_decay']} |
 | seed | {tr['seed']} |
 | loss at fixed noise | {metrics['fixed_loss_initial']:.4f} before, {metrics['fixed_loss_final_ema']:.4f} after (EMA weights) |
 | last logged training loss | {curve[-1]['loss']:.4f} |

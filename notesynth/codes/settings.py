@@ -34,7 +34,7 @@ class ModelSettings:
 
 @dataclass
 class TrainSettings:
-    steps: int = field(default=5000, metadata={"help": "Optimizer steps (the cosine schedule spans them)."})
+    steps: int = field(default=0, metadata={"help": "Optimizer steps (the cosine schedule spans them). 0: about 1,500 passes over the records, at most 5,000 steps (small data sets overfit with more)."})
     batch_size: int = field(default=256, metadata={"help": "Records per step."})
     learning_rate: float = field(default=3e-4, metadata={"help": "AdamW peak learning rate."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})

@@ -79,23 +79,24 @@ def train(records: Sequence[Record], settings: TrainSettings | None = None,
     probe = x_all[: min(n, 512)]
     initial = fixed_loss(model, probe)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=s.learning_rate, weight_decay=s.weight_decay)
-    warmup = int(s.warmup_share * s.steps)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, s.steps, warmup))
-    gen = torch.Generator().manual_seed(s.seed)
     batch = min(s.batch_size, n)
+    total = s.steps or auto_steps(n, batch)
+    opt = torch.optim.AdamW(model.parameters(), lr=s.learning_rate, weight_decay=s.weight_decay)
+    warmup = int(s.warmup_share * total)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: lr_factor(k, total, warmup))
+    gen = torch.Generator().manual_seed(s.seed)
     log.info("training on %d records, %d codes, %d parameters, %d steps, device %s",
-             n, len(vocab), count_parameters(model), s.steps, device)
+             n, len(vocab), count_parameters(model), total, device)
 
     curve, window, order, pos, step = [], [], torch.empty(0, dtype=torch.long), 0, 0
     start, stopped_by = time.monotonic(), "steps"
     show = s.progress if s.progress is not None else sys.stderr.isatty()
-    bar = tqdm(total=s.steps, desc="training", unit="step", disable=not show, leave=False)
+    bar = tqdm(total=total, desc="training", unit="step", disable=not show, leave=False)
     model.train()
-    while step < s.steps:
+    while step < total:
         if step and s.max_minutes is not None and time.monotonic() - start > 60 * s.max_minutes:
             stopped_by = "max_minutes"
-            log.warning("stopped by --max-minutes at step %d of %d", step, s.steps)
+            log.warning("stopped by --max-minutes at step %d of %d", step, total)
             break
         if pos + batch > len(order):  # a fresh permutation per epoch; a short tail is skipped
             order, pos = torch.randperm(n, generator=gen), 0
@@ -110,7 +111,7 @@ def train(records: Sequence[Record], settings: TrainSettings | None = None,
         window.append(loss.item())
         step += 1
         bar.update(1)
-        if len(window) == s.log_every or step == s.steps:
+        if len(window) == s.log_every or step == total:
             curve.append({"step": step, "loss": float(np.mean(window))})
             bar.set_postfix(loss=f"{curve[-1]['loss']:.4f}")
             log.debug("step %d loss %.4f", step, curve[-1]["loss"])
@@ -127,12 +128,21 @@ def train(records: Sequence[Record], settings: TrainSettings | None = None,
     hashes = sorted({code_set_hash([c for c in r.codes if c in vocab_set], salt) for r in records})
     metrics = {
         "records": n, "vocab_size": len(vocab), "parameters": count_parameters(model),
-        "steps_done": step, "steps_planned": s.steps, "stopped_by": stopped_by, "minutes": round(minutes, 3),
+        "steps_done": step, "steps_planned": total, "stopped_by": stopped_by, "minutes": round(minutes, 3),
         "fixed_loss_initial": initial, "fixed_loss_final_ema": final, "loss_curve": curve,
         "mean_codes_per_record": float(x_all.sum(1).mean()), "device": str(device), "guarded_sets": len(hashes),
     }
     ema.cpu()
     return TrainResult(ema, arch, vocab, s, ms, metrics, salt, hashes)
+
+
+def auto_steps(n_records: int, batch: int, passes: int = 1500, cap: int = 5000) -> int:
+    """Default length: ~1,500 passes over the data, at most 5,000 steps.
+
+    On the bench, Synthea (965 records) is still improving at 5,000 steps, while MIMIC-demo
+    (105 records) overfits past ~1,500 passes (membership advantage rises, fidelity falls).
+    """
+    return max(1, min(cap, math.ceil(passes * n_records / batch)))
 
 
 def guard_salt(records: Sequence[Record], seed: int) -> str:
@@ -147,8 +157,8 @@ def guard_salt(records: Sequence[Record], seed: int) -> str:
 def _check(records: Sequence[Record], s: TrainSettings) -> None:
     if len(records) < 2:
         raise UsageError(f"{len(records)} record(s) to train on; give at least 2 (hundreds for a useful model)")
-    if s.steps < 1 or s.batch_size < 1 or s.log_every < 1:
-        raise UsageError("--steps, --batch-size and --log-every must be at least 1")
+    if s.steps < 0 or s.batch_size < 1 or s.log_every < 1:
+        raise UsageError("--steps must be 0 (auto) or more; --batch-size and --log-every at least 1")
     if s.max_minutes is not None and s.max_minutes <= 0:
         raise UsageError("--max-minutes must be above 0")
     if not 0 <= s.ema_decay < 1:

@@ -4,9 +4,10 @@ Each pass runs the model over every window that still holds masks, samples a
 word-piece for the open positions (temperature, top-k, top-p), and commits a share
 of them: the most confident first (mask-predict) or left to right.  Later passes see
 the words committed earlier, so each synthetic note is a coherent, different sample.
-With ``remask``, later passes also re-score the fills already committed, given
-everything committed so far, and re-mask the ones the model is now least sure of,
-to predict them again (mask-predict, Ghazvininejad et al. 2019).
+With ``remask`` (a share), every later pass but the last also re-scores the fills
+already committed, given everything committed so far (the probability of the written
+piece where it stands), and re-masks that share of them, the least likely first, to be
+predicted again (mask-predict, Ghazvininejad et al. 2019).
 
 Sampling is batched: one set of tensor operations per pass (in row chunks) for the
 temperature, the allowed word-pieces (the head only computes those), the rounding,
@@ -53,7 +54,7 @@ class InfillSettings:
     batch_size: int = 8
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
     backend: str = "auto"          # auto, torch or onnx (backend.py)
-    remask: bool = False           # mask-predict: re-score committed fills, re-mask the least sure
+    remask: float = 0.0            # share of committed fills re-scored and re-masked per later pass
 
     @classmethod
     def from_config(cls, c, **overrides) -> "InfillSettings":
@@ -61,7 +62,7 @@ class InfillSettings:
         values = dict(passes=c.passes, strategy=c.strategy, temperature=c.temperature, top_k=c.top_k,
                       top_p=c.top_p, window=c.window, batch_size=c.batch_size,
                       max_pieces_per_word=c.max_pieces_per_word,
-                      backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", False))
+                      backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", 0.0))
         values.update(overrides)
         return cls(**values)
 
@@ -215,7 +216,7 @@ class Infiller:
         open_ = sorted(st.open)
         if self.settings.strategy == "left-to-right":  # only what this pass commits
             return _Pass(open_[:math.ceil(len(open_) / passes_left)] if open_ else [], [])
-        score = sorted(st.filled) if (self.settings.remask and rescore and passes_left > 1 and open_) else []
+        score = sorted(st.filled) if (self.settings.remask > 0 and rescore and passes_left > 1 and open_) else []
         return _Pass(open_, score)
 
     def _hidden(self, states: list[_NoteState], asks: list[_Pass]) -> dict[tuple[int, bool], torch.Tensor]:
@@ -388,14 +389,11 @@ class Infiller:
             return
         if self.settings.strategy == "left-to-right":
             chosen, reopen = sorted(sampled), []
-        else:
+        else:  # the most confident new words; with remask, the least likely earlier fills go back
             n_commit = math.ceil(len(st.open) / passes_left)
-            conf = {q: c for q, (_, c) in sampled.items()}
-            conf.update(scored)  # committed fills compete for their places with the new proposals
-            order = sorted(conf, key=lambda q: (-conf[q], q))
-            keep = len(conf) - (len(st.open) - n_commit)
-            chosen = [q for q in order[:keep] if q in sampled]
-            reopen = [q for q in order[keep:] if q in scored]
+            chosen = sorted(sampled, key=lambda q: (-sampled[q][1], q))[:n_commit]
+            n_back = math.ceil(self.settings.remask * len(scored))
+            reopen = sorted(scored, key=lambda q: (scored[q], q))[:n_back]
         mask_id = self.tokenizer.mask_token_id
         for q in chosen:
             st.ids[q] = sampled[q][0]

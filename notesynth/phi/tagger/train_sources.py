@@ -2,7 +2,7 @@
 
 | kind | training source |
 |---|---|
-| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with unidecode, en_US/en_GB names drawn 3x as often (common names that are also words); plus 12% made-up names from a syllable generator (so the model cannot lean on a list); the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
+| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus 12% made-up names from a syllable generator (so the model cannot lean on a list); the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
 | cities, states, streets | Faker address providers of TRAIN_ADDRESS_LOCALES, transliterated |
 | hospitals, wards, orgs | patterns over the name/city pools above |
 | dates | every format in `augment.DATE_FORMATS` (dates are formats, not a list) |
@@ -62,11 +62,11 @@ def _strings(values: Iterable) -> List[str]:
 
 
 def _clean(names: Iterable[str]) -> List[str]:
-    from unidecode import unidecode
+    from anyascii import anyascii
 
     out = []
     for n in names:
-        t = unidecode(n).strip()
+        t = anyascii(n).strip()
         if 2 <= len(t) <= 20 and _NAME_SHAPE.fullmatch(t[0].upper() + t[1:]):
             out.append(t[0].upper() + t[1:])
     return sorted(set(out))
@@ -112,10 +112,10 @@ def faker_places(locales: Iterable[str]):
             if isinstance(val, (list, tuple, dict)):
                 target = abbrs if attr.endswith("_abbr") else (cities if attr.startswith("cit") else states)
                 target.extend(_strings(val))
-    from unidecode import unidecode
+    from anyascii import anyascii
 
     def clean(xs):
-        return sorted({unidecode(x).strip() for x in xs if x and len(x) <= 40})
+        return sorted({anyascii(x).strip() for x in xs if x and len(x) <= 40})
 
     return clean(cities), clean(states), clean(abbrs) or ["MA", "NY", "CA"]
 
