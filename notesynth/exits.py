@@ -9,12 +9,12 @@ class ExitCode(IntEnum):
     HELD = 1          # some notes held back by the privacy check (nothing risky was written)
     USAGE = 2         # usage or config error (bad flag, unknown config key, out-of-range value)
     INPUT = 3         # some inputs unreadable or failed (see the manifest's "error" rows)
-    SETUP = 4         # setup failed: model missing or corrupt, output not writable, disk full
-    INTERRUPTED = 130  # SIGINT/SIGTERM: the notes in hand were finished and recorded
+    SETUP = 4         # setup failed: model missing or corrupt, output not writable or locked, disk full
+    INTERRUPTED = 130  # SIGINT/SIGTERM: finished notes kept; the note in hand recorded as an interrupted error
 
 
 HELP = (
     "Exit codes: 0 all written; 1 some notes held back by the privacy check; 2 usage or config error; "
-    "3 some inputs unreadable or failed; 4 setup failed (model missing/corrupt, output not writable, disk full); "
-    "130 interrupted."
+    "3 some inputs unreadable or failed; 4 setup failed (model missing/corrupt, output not writable or in use by another run, disk full); "
+    "130 interrupted (finished notes kept; re-run to resume)."
 )
