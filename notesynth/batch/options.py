@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notesynth.batch.readers import FORMATS, input_format, input_problem
-from notesynth.batch.sinks import sink_kind
+from notesynth.batch.sinks import OUTPUT_FORMATS, sink_kind
 
 MAX_SECONDS_PER_NOTE = 120.0   # default watchdog per note (0: none)
 
@@ -36,9 +36,12 @@ class RunOptions:
 
 def check_options(opts: RunOptions) -> str | None:
     """Why these options can't run (a usage error, exit 2), or None.  Nothing is read or written."""
-    for flag, value in (("--format", opts.in_format), ("--output-format", opts.out_format)):
-        if value is not None and value not in FORMATS:
-            return f"{flag} must be one of {', '.join(FORMATS)}"
+    for flag, value, choices in (("--format", opts.in_format, FORMATS),
+                                 ("--output-format", opts.out_format, OUTPUT_FORMATS)):
+        if value is not None and value not in choices:
+            return f"{flag} must be one of {', '.join(choices)}"
+    if opts.out_format == "parquet" and opts.output == "-":
+        return "--output-format parquet writes shards into a folder: give an output folder, not -"
     if opts.id_field == opts.text_field:
         return (f"--id-field and --text-field both name {opts.text_field!r}: the id becomes file names, "
                 "manifest rows and log lines, so it can't be the note's text")
@@ -61,7 +64,7 @@ def default_manifest(output: str, out_fmt: str) -> Path | None:
     if kind == "stdout":
         return None
     p = Path(os.path.abspath(output))
-    return p / "manifest.jsonl" if kind == "folder" else p.parent / f"{p.name}.manifest.jsonl"
+    return p / "manifest.jsonl" if kind in ("folder", "parquet") else p.parent / f"{p.name}.manifest.jsonl"
 
 
 def _path_problem(opts: RunOptions) -> str | None:

@@ -8,7 +8,10 @@ What a run guarantees, whatever the input:
 - one output file per note id, never shared, never outside the output, never the input;
 - one run per output at a time (a lock file beside it);
 - every note finishes or fails within ``max_seconds_per_note`` (a watchdog in the process
-  that synthesizes it), and a signal abandons the note in hand within seconds.
+  that synthesizes it), and a signal abandons the note in hand within seconds (limits.py).
+
+Where notes are synthesized: here, in ``--workers`` processes (pool.py), or by an engine
+(engines/).  Reading, resume, writing and the manifest stay here, whatever the engine.
 """
 from __future__ import annotations
 
@@ -16,28 +19,25 @@ import errno
 import logging
 import math
 import os
-import signal
-import sys
-import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from notesynth.batch.files import OutputBusy, OutputLock
+from notesynth.batch.limits import Interrupted, SignalGuard, cap_workers, synthesize_bounded, warm_up
 from notesynth.batch.manifest import Manifest
 from notesynth.batch.options import (MAX_SECONDS_PER_NOTE, RunOptions, check_options, default_manifest,
                                      output_format)
-from notesynth.batch.readers import Note, ReadError, Skipped, input_format, read_notes, text_hash, walk_folder
+from notesynth.batch.pool import start_pool, work
+from notesynth.batch.progress import progress_bar
+from notesynth.batch.readers import Note, ReadError, Skipped, input_format, read_notes, text_hash
 from notesynth.batch.sinks import Output, OutputCollision, Sink, open_sink, output_name
-from notesynth.config import SynthConfig
 from notesynth.exits import ExitCode
 from notesynth.pipeline import NoteResult, Synthesizer
 
 log = logging.getLogger(__name__)
 
-WORKER_GB = 1.0                # memory one worker process needs (detector + model), for the worker cap
 _FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}  # the whole output is broken, not one note
 
 
@@ -82,195 +82,6 @@ def _lock_targets(opts: RunOptions, out_fmt: str) -> list[Path]:
     return targets
 
 
-# ---------------------------------------------------------------- workers
-
-def _available_memory_gb() -> float | None:
-    """Memory this process may still use: MemAvailable, lowered by a cgroup limit."""
-    avail = None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError):
-        pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
-        if limit.isdigit():
-            room = int(limit) - used
-            avail = room if avail is None else min(avail, room)
-    except (OSError, ValueError):
-        pass
-    return None if avail is None else max(0.0, avail / 2**30)
-
-
-def cap_workers(requested: int, cores: int | None = None, memory_gb: float | None = None) -> tuple[int, str | None]:
-    """Worker processes to start: no more than the cores this process may use, nor than
-    available memory / ``WORKER_GB``; the reason when ``requested`` is lowered.
-    (``cores`` and ``memory_gb`` default to this machine's.)"""
-    if cores is None:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            cores = os.cpu_count() or 1
-    mem = _available_memory_gb() if memory_gb is None else memory_gb
-    limit = cores if mem is None else min(cores, max(1, int(mem // WORKER_GB)))
-    n = max(1, min(requested, limit))
-    if n == requested:
-        return n, None
-    mem_text = "unknown memory" if mem is None else f"{mem:.1f} GB of memory available"
-    return n, (f"--workers {requested} lowered to {n}: {cores} cores and {mem_text}; each worker loads "
-               f"the PHI detector and the model (about {WORKER_GB:g} GB)")
-
-
-# ---------------------------------------------------------------- time limit and signals
-
-class NoteTimeout(BaseException):
-    """The watchdog's alarm (a BaseException, so that no ``except Exception`` in the pipeline eats it)."""
-
-
-class Interrupted(BaseException):
-    """A signal arrived while notes were being synthesized: they are abandoned."""
-
-
-def _alarm_available() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-
-
-@contextmanager
-def _deadline(seconds: float):
-    """Raise NoteTimeout in this (main) thread after ``seconds``.  A note stuck inside one C call
-    (one regular-expression match, one tensor operation) is stopped when that call returns."""
-    armed = [True]
-
-    def alarm(signum, frame):
-        if armed[0]:
-            armed[0] = False
-            raise NoteTimeout
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        armed[0] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-WARM_UP_NOTE = "Patient seen today. Vitals stable. Continue current plan."
-
-
-def warm_up(synth: Synthesizer) -> None:
-    """Load everything a first note would load lazily (detector, checker, lexicons, the model's
-    first call) by synthesizing one short fixed note, unwatched and unlogged: a note's time
-    limit then measures the note, not start-up."""
-    synth.detector, synth.checker  # noqa: B018
-    previous = logging.root.manager.disable
-    logging.disable(logging.WARNING)
-    try:
-        synth.synthesize_batch([("warm-up", WARM_UP_NOTE)])
-    except Exception:  # a real problem shows on the first real note, with its own row
-        pass
-    finally:
-        logging.disable(previous)
-
-
-def _timed_out(note_id: str, max_seconds: float) -> NoteResult:
-    log.warning("note %s: stopped after %g s (--max-seconds-per-note); recorded as an error", note_id, max_seconds)
-    return NoteResult(note_id, "error", None, seconds=max_seconds, error=(
-        f"took over {max_seconds:g} s (--max-seconds-per-note) and was stopped; split the note or raise the limit"))
-
-
-def synthesize_bounded(synth: Synthesizer, notes: list[tuple[str, str]], annotations: dict | None,
-                       max_seconds: float) -> list[NoteResult]:
-    """``synth.synthesize_batch`` within ``max_seconds`` per note.
-
-    The batch gets ``max_seconds * len(notes)``; past that, its notes are redone one by one
-    (a note's result does not depend on its batch), each within ``max_seconds``, and a note
-    that runs over becomes an error result.  Without a limit, or off the main thread (no
-    SIGALRM there), this is ``synthesize_batch``."""
-    annotations = annotations or {}
-    if not max_seconds or not _alarm_available():
-        return synth.synthesize_batch(notes, annotations)
-    try:
-        with _deadline(max_seconds * len(notes)):
-            return synth.synthesize_batch(notes, annotations)
-    except NoteTimeout:
-        if len(notes) == 1:
-            return [_timed_out(notes[0][0], max_seconds)]
-    results = []
-    for note_id, text in notes:
-        one = {note_id: annotations[note_id]} if note_id in annotations else {}
-        try:
-            with _deadline(max_seconds):
-                results.extend(synth.synthesize_batch([(note_id, text)], one))
-        except NoteTimeout:
-            results.append(_timed_out(note_id, max_seconds))
-    return results
-
-
-class _Interrupt:
-    """SIGINT/SIGTERM: a flag checked between notes, and, while notes are being synthesized,
-    ``Interrupted`` raised at once (the notes in hand are abandoned and recorded).  A second
-    signal stops the run where it is (KeyboardInterrupt)."""
-
-    def __init__(self):
-        self.flag = False
-        self.signum: int | None = None
-        self.in_synth = False
-        self._old = {}
-
-    def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self._old[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread
-                pass
-        return self
-
-    def _handle(self, signum, frame):
-        if self.flag:  # second signal: stop now
-            raise KeyboardInterrupt
-        self.flag, self.signum = True, signum  # logged by the run, not here (no I/O in a handler)
-        if self.in_synth:
-            self.in_synth = False
-            raise Interrupted
-
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-
-# ---------------------------------------------------------------- the run
-
-def _count_notes(path: str, kind: str, follow_links: bool) -> int | None:
-    """How many notes to expect (for the ETA); None when it can't be known cheaply."""
-    try:
-        if path == "-":
-            return None
-        if kind == "folder":
-            return sum(1 for _, _, reason in walk_folder(Path(path), follow_links) if reason is None)
-        if kind == "jsonl":
-            with open(path, "rb") as fh:
-                return sum(1 for line in fh if line.strip())
-        if kind == "txt":
-            return 1
-    except OSError:
-        return None
-    return None
-
-
-def _progress(opts: RunOptions, kind: str):
-    if not opts.progress or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-    return tqdm(total=_count_notes(opts.input, kind, opts.follow_links), unit="note", file=sys.stderr,
-                dynamic_ncols=True)
-
-
 def run(opts: RunOptions, synthesizer: Synthesizer) -> RunSummary:
     """Synthesize every note of ``opts.input`` into ``opts.output`` with ``synthesizer``'s settings."""
     started = time.perf_counter()
@@ -311,8 +122,8 @@ def run(opts: RunOptions, synthesizer: Synthesizer) -> RunSummary:
 
 
 def _run_batches(opts, synthesizer, sink, manifest, summary, kind, started) -> None:
-    with _Interrupt() as interrupt:
-        batch = _Batch(opts, synthesizer, sink, manifest, summary, _progress(opts, kind), interrupt)
+    with SignalGuard() as interrupt:
+        batch = _Batch(opts, synthesizer, sink, manifest, summary, progress_bar(opts, kind), interrupt)
         notes = read_notes(opts.input, opts.in_format, opts.id_field, opts.text_field, opts.keep_fields,
                            opts.max_note_bytes, follow_links=opts.follow_links)
         try:
@@ -344,7 +155,7 @@ class _Batch:
     """Notes waiting for the synthesizer, and what happens to each when it comes back."""
 
     def __init__(self, opts: RunOptions, synth: Synthesizer, sink: Sink, manifest: Manifest,
-                 summary: RunSummary, bar, interrupt: _Interrupt):
+                 summary: RunSummary, bar, interrupt: SignalGuard):
         self.opts, self.synth, self.sink, self.manifest, self.summary, self.bar = opts, synth, sink, manifest, summary, bar
         self.interrupt = interrupt
         config = synth.config
@@ -353,7 +164,7 @@ class _Batch:
         self.max_seconds = float(opts.max_seconds_per_note or 0)
         workers = summary.workers
         self.engine = opts.engine
-        self.pool = _start_pool(workers, config, self.max_seconds) if workers > 1 and not self.engine else None
+        self.pool = start_pool(workers, config, self.max_seconds) if workers > 1 and not self.engine else None
         self.wave_size = self.batch_size * (workers * 2 if self.pool else 1)
         if self.engine is not None:
             self.wave_size = self.engine.wave_size or math.inf
@@ -449,7 +260,7 @@ class _Batch:
                 try:
                     if self.interrupt.flag:
                         raise Interrupted
-                    done = self.pool.imap(_work, payload, chunksize=1)
+                    done = self.pool.imap(work, payload, chunksize=1)
                     for chunk in chunks:
                         results = next(done)
                         self.interrupt.in_synth = False
@@ -586,38 +397,6 @@ class _Batch:
             self.manifest.close()
         except OSError as exc:
             self.summary.fatal = self.summary.fatal or f"could not finish writing outputs ({exc.strerror})"
-
-
-# ---------------------------------------------------------------- worker processes
-_WORKER: Synthesizer | None = None
-_WORKER_MAX_SECONDS = 0.0
-
-
-def _init_worker(config: SynthConfig, threads: int, max_seconds: float = 0.0) -> None:
-    """Each worker loads the detector and model once; SIGINT is left to the parent."""
-    global _WORKER, _WORKER_MAX_SECONDS
-    import torch
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
-    _WORKER = Synthesizer(config)
-    _WORKER.detector, _WORKER.infiller, _WORKER.checker  # noqa: B018 - load now, not on the first batch
-    if max_seconds:
-        warm_up(_WORKER)
-    _WORKER_MAX_SECONDS = max_seconds
-
-
-def _work(job) -> list[NoteResult]:
-    notes, annotations = job
-    return synthesize_bounded(_WORKER, notes, annotations, _WORKER_MAX_SECONDS)
-
-
-def _start_pool(workers: int, config: SynthConfig, max_seconds: float = 0.0):
-    import multiprocessing
-
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    ctx = multiprocessing.get_context("spawn")  # fork after torch/OpenMP start-up can deadlock
-    return ctx.Pool(workers, initializer=_init_worker, initargs=(config, threads, max_seconds))
 
 
 __all__ = ["RunOptions", "RunSummary", "check_options", "cap_workers", "run", "synthesize_bounded", "warm_up",

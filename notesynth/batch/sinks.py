@@ -1,4 +1,4 @@
-"""Where results go: a folder of .txt, a JSONL or CSV file, or stdout.
+"""Where results go: a folder of .txt, a JSONL or CSV file, or stdout (Parquet shards: shards.py).
 
 File outputs are journalled: each finished note is appended durably to a hidden
 journal beside the target, and the target itself is (re)written atomically in
@@ -320,10 +320,15 @@ class ConllSink(Sink):
         atomic_write_text(self.path, "".join(self.rows[i] for i in order if i in self.rows))
 
 
+OUTPUT_FORMATS = ("txt", "jsonl", "csv", "folder", "conll", "parquet")
+
+
 def sink_kind(path: str, fmt: str) -> str:
-    """Which sink ``open_sink`` builds: conll, stdout, folder, record or single."""
+    """Which sink ``open_sink`` builds: conll, parquet, stdout, folder, record or single."""
     if fmt == "conll":
         return "conll"
+    if fmt == "parquet":
+        return "parquet"
     if path == "-":
         return "stdout"
     p = Path(path)
@@ -341,6 +346,10 @@ def open_sink(path: str, fmt: str, id_field: str = "id", text_field: str = "text
         clean_stale_conll_dirs(Path(os.path.abspath(path)).parent)  # plain copies of notes, from old versions
     if kind == "conll":
         return ConllSink(Path(path))
+    if kind == "parquet":
+        from notesynth.batch.shards import ParquetShardSink  # pyarrow only when asked for
+
+        return ParquetShardSink(Path(path), id_field, text_field)
     if kind == "stdout":
         return StdoutSink(fmt, id_field, text_field, keep_fields=keep_fields, neutralise=neutralise)
     if kind == "folder":

@@ -109,10 +109,11 @@ def _ray_options(engine: str, workers: int, address, num_actors, batch_size, qui
 
 def _check_flags(format: Optional[str], output_format: Optional[str], log_format: str = "text") -> None:
     from notesynth.batch.readers import FORMATS
+    from notesynth.batch.sinks import OUTPUT_FORMATS
     from notesynth.logs import LOG_FORMATS
 
     require_choice("--format", format, FORMATS)
-    require_choice("--output-format", output_format, FORMATS)
+    require_choice("--output-format", output_format, OUTPUT_FORMATS)
     require_choice("--log-format", log_format, LOG_FORMATS)
 
 

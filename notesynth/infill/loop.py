@@ -31,6 +31,7 @@ import torch
 
 from notesynth.infill.backend import make_backend
 from notesynth.infill.model import load_model, resolve_device
+from notesynth.infill.sampling import SAMPLE_CHUNK, SCALE, sample_rows, score_rows
 from notesynth.infill.vocabulary import fill_allowed
 from notesynth.masking import MaskPlan
 from notesynth.text import match_case
@@ -38,8 +39,6 @@ from notesynth.text import match_case
 log = logging.getLogger(__name__)
 
 BUCKET = 64
-SCALE = 10_000          # probabilities are rounded to 1/SCALE before top-k, top-p and the draw
-SAMPLE_CHUNK = 256      # rows per sampling step (bounds memory: rows x vocabulary)
 GPU_MIN_WINDOWS = 64    # windows per forward pass on a GPU, whatever batch_size says
 
 
@@ -323,64 +322,13 @@ class Infiller:
                 n, q = rows[i]
                 scores[n][q] = c
 
-    def _scaled(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Temperature-scaled logits and their log-normaliser: probability = exp(x - lse)."""
-        x = logits.float()
-        if self.settings.temperature != 1.0:
-            x = x / self.settings.temperature
-        return x, torch.logsumexp(x, dim=1, keepdim=True)
-
     def _sample_rows(self, logits, rev, columns_cpu, u) -> tuple[torch.Tensor, torch.Tensor]:
-        """One draw per row among the allowed columns: probabilities rounded to 1/SCALE,
-        top-k in canonical order (larger rounded probability, then smaller token id),
-        top-p over that order, then the row's uniform picks by cumulative weight."""
         s = self.settings
-        n_cols = logits.shape[1]
-        k = min(s.top_k or n_cols, n_cols)
-        wide = min(n_cols, k + 24)   # candidates by raw logit: enough unless rounding ties run past them
-        limit = round(s.top_p * SCALE)
-        tokens, confs = [], []
-        for a in range(0, len(logits), SAMPLE_CHUNK):
-            x, lse = self._scaled(logits[a:a + SAMPLE_CHUNK])
-            top = torch.topk(x, wide, dim=1)
-            counts = torch.round(torch.exp(top.values - lse) * SCALE)
-            key = counts.to(rev.dtype) * self.n_logits + rev[top.indices]
-            order = torch.topk(key, k, dim=1).indices
-            index, cnt = top.indices.gather(1, order), counts.gather(1, order)
-            # counts fall with the logit, so the k largest are among the candidates; the order is
-            # exact unless a tie at the k-th count may reach past them, or every count rounds to 0
-            exact = (counts[:, 0] > 0) & ((counts[:, wide - 1] < counts[:, k - 1]) | (counts[:, k - 1] == 0)
-                                          | torch.tensor(wide == n_cols, device=x.device))
-            if not bool(exact.all()):
-                redo = (~exact).nonzero().squeeze(1)
-                full = torch.round(torch.exp(x[redo] - lse[redo]) * SCALE)
-                order = torch.topk(full.to(rev.dtype) * self.n_logits + rev, k, dim=1).indices
-                index[redo], cnt[redo] = order, full.gather(1, order)
-            index, cnt = index.cpu(), cnt.double().cpu()
-            before = torch.cumsum(cnt, dim=1) - cnt
-            keep = before < limit
-            keep[:, 0] = True
-            weight = cnt * keep
-            total = weight.sum(dim=1)
-            flat = total <= 0   # every kept piece rounds to 0: draw uniformly among them
-            if bool(flat.any()):
-                weight[flat] = keep[flat].double()
-                total = weight.sum(dim=1)
-            target = u[a:a + SAMPLE_CHUNK] * total
-            choice = (torch.cumsum(weight, dim=1) <= target.unsqueeze(1)).sum(dim=1).clamp(max=k - 1)
-            picked = index.gather(1, choice.unsqueeze(1)).squeeze(1)
-            tokens.append(columns_cpu[picked])
-            confs.append(cnt.gather(1, choice.unsqueeze(1)).squeeze(1) / SCALE)
-        return torch.cat(tokens), torch.cat(confs)
+        return sample_rows(logits, rev, columns_cpu, u, n_logits=self.n_logits, temperature=s.temperature,
+                           top_k=s.top_k, top_p=s.top_p)
 
     def _score_rows(self, logits, current) -> torch.Tensor:
-        """Rounded probability of each row's committed piece, given its (visible) context."""
-        out = []
-        for a in range(0, len(logits), SAMPLE_CHUNK):
-            x, lse = self._scaled(logits[a:a + SAMPLE_CHUNK])
-            picked = x.gather(1, current[a:a + SAMPLE_CHUNK].to(x.device).unsqueeze(1))
-            out.append(torch.round(torch.exp(picked - lse) * SCALE).squeeze(1).double().cpu() / SCALE)
-        return torch.cat(out)
+        return score_rows(logits, current, temperature=self.settings.temperature)
 
     # ---------------------------------------------------------------- committing
     def _commit(self, st: _NoteState, ask: _Pass, sampled: dict[int, tuple[int, float]],

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from notesynth.batch.engines import Engine, EngineError
-from notesynth.batch.runner import synthesize_bounded
+from notesynth.batch.limits import synthesize_bounded
 from notesynth.config import SynthConfig
 from notesynth.pipeline import NoteResult, Synthesizer
 from notesynth.spans import Span
