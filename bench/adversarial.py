@@ -395,6 +395,35 @@ def c_empty_null(d, model):
                   d / "out", d / "out" / "manifest.jsonl", check=check)
 
 
+ACCENTED_NOTE = ("Patient Jos\u00e9 N\u00fa\u00f1ez is a 67 yo man seen by Dr. Fran\u00e7oise Lef\u00e8vre. His daughter "
+                 "Jo\u200bhanna Wrzes\u00adniewski called; Zo\u00eb Kowalczyk visited. BP 132/84, HR 90.\n")
+ACCENTED_PHI = ["N\u00fa\u00f1ez", "Nunez", "Fran\u00e7oise", "Francoise", "Lef\u00e8vre", "Lefevre", "Wrzes",
+                "niewski", "Johanna", "Kowalczyk"]
+
+
+def c_accented_names(d, model):
+    """Item 2: names with accents, a zero-width space or a soft hyphen inside, through redact and synth."""
+    src = jsonl(d / "in.jsonl", [{"id": "n1", "text": ACCENTED_NOTE}])
+    rows = []
+    started = time.monotonic()
+    rcs, blob = [], ""
+    for cmd, extra in (("redact", []), ("synth", ["--model", model])):
+        out = d / f"{cmd}.jsonl"
+        rc, so, se, _ = cli([cmd, src, out, *extra], d)
+        rcs.append(rc)
+        rows += manifest_rows(out.parent / f"{out.name}.manifest.jsonl")
+        blob += so + se
+    written = ""
+    for f in d.rglob("*"):
+        if f.is_file() and f != src:
+            written += f.read_bytes().decode("utf-8", "replace")
+    written = (written + blob).lower()
+    leaked = any(x.lower() in written for x in ACCENTED_PHI)
+    n_out = sum(out_count(d / f"{c}.jsonl") for c in ("redact", "synth"))
+    return Row("2 accented / invisible-character names (redact, synth)", "0/1", max(rcs), 2, n_out, len(rows),
+               leaked, time.monotonic() - started, all(rc in (0, 1) for rc in rcs) and not leaked)
+
+
 def c_control(d, model):
     notes = d / "notes"
     notes.mkdir()
@@ -406,7 +435,7 @@ def c_control(d, model):
                   out / "manifest.jsonl", check=lambda rc, so, se, rows: len(rows) == 3)
 
 
-CASES = [c_control, c_keep_text, c_id_text, c_bad_id_values, c_x_x_folder, c_x_x_file, c_out_inside,
+CASES = [c_control, c_keep_text, c_id_text, c_bad_id_values, c_accented_names, c_x_x_folder, c_x_x_file, c_out_inside,
          c_headerless_csv, c_stale_conll, c_umask, c_bad_ids_folder, c_colliding_ids, c_two_runs,
          c_unbalanced_quote, c_formulas, c_folder_oddities, c_fifo_input, c_workers, c_slow_note, c_sigterm,
          c_validation, c_nan_model, c_hub, c_empty_null]
