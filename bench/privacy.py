@@ -59,6 +59,7 @@ def main() -> None:
                     help="re-surrogate every gold span from this held-out source (held-out patients only)")
     ap.add_argument("--all-patients", action="store_true", help="with --resurrogate: every note, not only held-out")
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
+    ap.add_argument("--phi-tagger", action="store_true", help="synthesize with the learned PHI tagger on")
     args = ap.parse_args()
 
     audited = load_audit().get(Path(args.data).name, set())
@@ -69,7 +70,7 @@ def main() -> None:
         rows = make_dataset(rows, args.resurrogate, audited, args.seed)
         print(f"re-surrogated from {args.resurrogate!r}; {'all' if args.all_patients else 'held-out'} patients")
     rows = rows[: args.limit] if args.limit else rows
-    synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size))
+    synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size, phi_tagger=args.phi_tagger))
     t0 = time.perf_counter()
     results = []
     for i in range(0, len(rows), args.batch_size):

@@ -79,6 +79,28 @@ def outputs(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.txt"))}
 
 
+def driver_ceiling(texts: list[str], n: int = 3000) -> dict[str, float]:
+    """Notes/s the driver alone can record: the runner's per-note work after a result is back
+    (write the output through the sink, journal the manifest row, both fsync'd), for a folder
+    output and for Parquet shards.  Past this rate, more actors add nothing."""
+    from notesynth.batch.manifest import Manifest
+    from notesynth.batch.sinks import Output, open_sink
+
+    rates = {}
+    for fmt in ("folder", "parquet"):
+        out = Path(tempfile.mkdtemp(prefix=f"notesynth-driver-{fmt}-"))
+        sink = open_sink(str(out / "o"), fmt)
+        manifest = Manifest(sink.manifest_path)
+        start = time.perf_counter()
+        for i in range(n):
+            path = sink.write(Output(f"n{i:06d}", texts[i % len(texts)], {}))
+            manifest.record({"id": f"n{i:06d}", "status": "written", "output": path, "seconds": 0.5})
+        sink.close([])
+        manifest.close()
+        rates[fmt] = n / (time.perf_counter() - start)
+    return rates
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=1000, help="first N notes of the data set")
@@ -133,6 +155,9 @@ def main() -> None:
     print(f"\nnotes/s: whole run, process start to exit; steady: first to last note recorded; speed-up: "
           f"steady rate over the local engine's; written notes compared byte for byte with the local run's "
           f"({len(ref['outputs'])} written).  Outputs in {work}")
+    ceiling = driver_ceiling([r["text"] for r in rows])
+    print("driver ceiling (write + manifest row, fsync'd, per note, no synthesis): "
+          + ", ".join(f"{fmt} output {rate:,.0f} notes/s" for fmt, rate in ceiling.items()))
 
 
 if __name__ == "__main__":

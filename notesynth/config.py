@@ -55,6 +55,9 @@ class SynthConfig:
                                            "count); 1: a whole in-vocabulary word, which avoids half-words and rare "
                                            "(identifying) tokens.")
     phi_threshold: float | None = _setting(None, "PHI detector score threshold (none: the detector's benchmarked default).")
+    phi_tagger: bool = _setting(True, "Add the learned PHI tagger (models/phi-tagger) to the rule detector on the "
+                                      "original note: on held-out names and date formats, 3x fewer gold PHI spans "
+                                      "survive; synthesis about 40% slower (false: rules only).")
     max_risk: float = _setting(0.5, "Notes with a higher re-identification risk are retried, then held back.")
     retries: int = _setting(2, "Re-syntheses (new seed, higher mask ratio) before a note is held back.")
     retry_ratio_step: float = _setting(0.15, "Each retry raises mask_ratio by this much.")

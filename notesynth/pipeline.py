@@ -89,13 +89,14 @@ class Synthesizer:
     def __init__(self, config: SynthConfig | None = None, detector=None, infiller: Infiller | None = None):
         self.config = (config or SynthConfig()).validate()
         self._detector = detector
+        self._detector_given = detector is not None
         self._infiller = infiller
         self._checker: Checker | None = None
 
     @property
     def detector(self):
         if self._detector is None:
-            self._detector = shared_detector(self.config.phi_threshold)
+            self._detector = shared_detector(self.config.phi_threshold, self.config.phi_tagger)
         return self._detector
 
     @property
@@ -115,8 +116,18 @@ class Synthesizer:
         if self._checker is None:
             model_dir = Path(self.config.resolved_model())
             memo = MemorizationIndex.load(model_dir) if model_dir.is_dir() else None
-            self._checker = Checker(self.detector, settings_from_config(self.config), self._is_common, memo)
+            self._checker = Checker(self._output_detector(), settings_from_config(self.config), self._is_common, memo)
         return self._checker
+
+    def _output_detector(self):
+        """What finds residual PHI in a synthetic note: the rule detector, also when the tagger
+        helps detection on the original.  On the input a false positive costs one surrogate; on
+        the output it costs a retry or a held note, so the output is checked with the more
+        precise rules (original PHI that survives is still caught by the leak check, which
+        compares the original's detected strings, tagger spans included)."""
+        if self.config.phi_tagger and not self._detector_given:
+            return shared_detector(self.config.phi_threshold, False)
+        return self.detector
 
     def _is_common(self, word: str) -> bool:
         # the vocabulary is the model's: only needed (and loaded) when overlap is checked

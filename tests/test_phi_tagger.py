@@ -176,3 +176,29 @@ def test_resurrogate_keeps_offsets_and_case():
     assert new[0]["text"] == "quillibrand-oyelaran" and text.endswith(", son aware")
     text, new = resurrogate(lower, [span], maker, random.Random(0), keep=lambda s: True)
     assert text == lower and new[0]["text"] == "smith"
+
+
+def test_phi_tagger_setting_puts_the_tagger_in_the_synthesizer_detector(tmp_path):
+    """`phi_tagger` (on by default; TOML or --no-phi-tagger) builds the detector with the tagger
+    in its registry; a name in a context the rules do not know is then found."""
+    from typer.testing import CliRunner
+
+    from notesynth.cli import app
+    from notesynth.config import SynthConfig
+    from notesynth.pipeline import Synthesizer
+
+    synth = Synthesizer(SynthConfig(phi_tagger=True))
+    with_tagger = synth.detector
+    assert with_tagger.config.use_tagger
+    assert not synth.checker.detector.config.use_tagger  # the output is checked with the precise rules
+    assert any(isinstance(r, TaggerRecognizer) for r in with_tagger.registry.recognizers)
+    assert SynthConfig().phi_tagger  # on by default
+    assert not Synthesizer(SynthConfig(phi_tagger=False)).detector.config.use_tagger
+
+    note = tmp_path / "n.txt"
+    note.write_text(f"Pt seen. {UNSEEN_FIRST.upper()} {UNSEEN_LAST.upper()} AT BEDSIDE, UPDATED ON PLAN.\n")
+    res = CliRunner().invoke(app, ["detect", str(note), "-q"])
+    assert res.exit_code == 0, res.output
+    spans = __import__("json").loads(res.output.splitlines()[-1])["spans"]
+    start = note.read_text().index(UNSEEN_FIRST.upper())
+    assert any(s["label"] == "NAME" and s["start"] <= start < s["end"] for s in spans), spans

@@ -7,6 +7,7 @@ from typing import Annotated, List, NoReturn, Optional
 
 import typer
 
+from notesynth.config import option_help
 from notesynth.exits import ExitCode
 
 
@@ -58,6 +59,7 @@ InputArg = Annotated[str, typer.Argument(help="Folder of .txt, a .jsonl/.csv/.tx
 OutputArg = Annotated[str, typer.Argument(help="Output folder, .jsonl/.csv/.txt/.conll file, or - for stdout.")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML file with any of these settings (top level or a 'notesynth' table).")]
 FormatOpt = Annotated[Optional[str], typer.Option("--format", help="Input format when it can't be told from the name: txt, jsonl, csv, folder, conll (token<TAB>BIO-tag; labelled spans are carried into a CoNLL output).")]
+PhiTaggerOpt = Annotated[Optional[bool], typer.Option("--phi-tagger/--no-phi-tagger", help=option_help("phi_tagger"))]
 OutputFormatOpt = Annotated[Optional[str], typer.Option(help="Output format (default: as the input; JSONL for Parquet input): txt, jsonl, csv, folder, conll, or parquet (shards of 10,000 notes in an output folder, for large runs).")]
 IdFieldOpt = Annotated[str, typer.Option(help="JSONL/CSV field holding the note id.")]
 TextFieldOpt = Annotated[str, typer.Option(help="JSONL/CSV field holding the note text.")]

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from notesynth.cli.common import fail, require_input, setup_logging
+from notesynth.config import SynthConfig, option_help
 from notesynth.exits import ExitCode
 
 
@@ -18,6 +19,8 @@ def detect(
     id_field: str = typer.Option("id", help="JSONL/CSV field holding the note id."),
     text_field: str = typer.Option("text", help="JSONL/CSV field holding the note text."),
     threshold: Optional[float] = typer.Option(None, help="Detector score threshold (default: the benchmarked one)."),
+    phi_tagger: bool = typer.Option(SynthConfig().phi_tagger, "--phi-tagger/--no-phi-tagger",
+                                    help=option_help("phi_tagger")),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Find PHI: one JSONL row per note on stdout, {"id", "spans": [{"start","end","label","score"}]}.
@@ -29,9 +32,9 @@ def detect(
 
     setup_logging(False, quiet)
     require_input(input)
-    detector = shared_detector(threshold)
+    detector = shared_detector(threshold, phi_tagger)
     errors = 0
-    for item in read_notes(input, format, id_field, text_field):
+    for item in _checked(read_notes(input, format, id_field, text_field)):
         if isinstance(item, ReadError):
             errors += 1
             typer.echo(f"notesynth: {item.source}: {item.message}", err=True)
@@ -43,6 +46,15 @@ def detect(
         else:
             typer.echo(json.dumps({"id": item.id, "spans": [s.to_dict() for s in spans]}))
     raise typer.Exit(int(ExitCode.INPUT) if errors else 0)
+
+
+def _checked(items):
+    """The reader's items; a problem it raises on opening (a FIFO given as the input, an
+    unreadable file) is a usage error with its own message, never a traceback."""
+    try:
+        yield from items
+    except (ValueError, OSError) as exc:
+        fail(f"{exc}", ExitCode.USAGE)
 
 
 def _highlight(text: str, spans) -> str:

@@ -8,7 +8,7 @@ import typer
 
 from notesynth.cli.common import (ConfigOpt, CsvNeutraliseOpt, FollowLinksOpt, FormatOpt, IdFieldOpt, InputArg,
                                   KeepFieldOpt, ManifestOpt, MaxNoteBytesOpt, MaxSecondsOpt, OutputArg,
-                                  OutputFormatOpt, OverwriteOpt, QuietOpt, TextFieldOpt, VerboseOpt, fail,
+                                  OutputFormatOpt, OverwriteOpt, PhiTaggerOpt, QuietOpt, TextFieldOpt, VerboseOpt, fail,
                                   load_config, require_choice, require_input, setup_logging)
 from notesynth.config import option_help
 from notesynth.exits import HELP as EXIT_CODES_HELP
@@ -36,6 +36,7 @@ def synth(
     max_risk: Optional[float] = typer.Option(None, help=option_help("max_risk")),
     retries: Optional[int] = typer.Option(None, help=option_help("retries")),
     on_fail: Optional[str] = typer.Option(None, help=option_help("on_fail")),
+    phi_tagger: PhiTaggerOpt = None,
     config: ConfigOpt = None,
     format: FormatOpt = None,
     output_format: OutputFormatOpt = None,
@@ -73,7 +74,7 @@ def synth(
     cfg = load_config(config, model=model, mask_ratio=mask_ratio, seed=seed, device=device, backend=backend,
                       batch_size=batch_size, passes=passes, strategy=strategy, temperature=temperature,
                       top_k=top_k, top_p=top_p, max_pieces_per_word=max_pieces_per_word, max_risk=max_risk,
-                      retries=retries, on_fail=on_fail)
+                      retries=retries, on_fail=on_fail, phi_tagger=phi_tagger)
     spans = None
     if format == "conll" or input.endswith((".conll", ".bio")):
         if output == "-" or not output.endswith((".conll", ".bio", ".tsv")):
@@ -201,6 +202,7 @@ def redact(
     input: InputArg,
     output: OutputArg,
     seed: Optional[int] = typer.Option(None, help="Seed for the surrogates."),
+    phi_tagger: PhiTaggerOpt = None,
     config: ConfigOpt = None,
     format: FormatOpt = None,
     output_format: OutputFormatOpt = None,
@@ -222,7 +224,8 @@ def redact(
     """
     _check_flags(format, output_format)
     setup_logging(verbose, quiet)
-    cfg = load_config(config, seed=seed, mask_ratio=0.0, check_overlap=False, retries=0, mask_unknown_words=False)
+    cfg = load_config(config, seed=seed, mask_ratio=0.0, check_overlap=False, retries=0, mask_unknown_words=False,
+                      phi_tagger=phi_tagger)
     _run(cfg, input, output, format, output_format, id_field, text_field, keep_field, manifest,
          overwrite, max_note_bytes, quiet, load_model=False, follow_links=follow_links,
          csv_neutralise=csv_neutralise, max_seconds_per_note=max_seconds_per_note)

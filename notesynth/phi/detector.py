@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
 
@@ -45,7 +45,7 @@ class DetectorConfig:
     detect_years: bool = True  # stand-alone years in history context ("CABG '94", "MI 1994")
     include_titles: bool = True  # "Dr. Smith" -> span covers "Dr." too
     propagate: bool = True  # a string found once is PHI everywhere in the note (phi/propagation.py)
-    use_tagger: bool = False  # the learned tagger (models/phi-tagger) beside the rules; opt-in until its held-out figures are in
+    use_tagger: bool = False  # the learned tagger (models/phi-tagger) beside the rules (SynthConfig.phi_tagger)
     tagger_path: Optional[str] = None  # None: models/phi-tagger
     batch_size: int = 32
 
@@ -166,6 +166,7 @@ class PhiDetector:
 
 
 @lru_cache(maxsize=4)
-def shared_detector(threshold: float | None = None) -> PhiDetector:
-    """Building a detector (spaCy + presidio) takes seconds; one per process and threshold."""
-    return PhiDetector(DetectorConfig() if threshold is None else DetectorConfig(score_threshold=threshold))
+def shared_detector(threshold: float | None = None, tagger: bool = False) -> PhiDetector:
+    """Building a detector (spaCy + presidio) takes seconds; one per process, threshold and tagger choice."""
+    config = DetectorConfig(use_tagger=tagger)
+    return PhiDetector(config if threshold is None else replace(config, score_threshold=threshold))

@@ -41,13 +41,15 @@ class TaggerRecognizer(ClinicalRecognizer):
             self.tagger = PhiTagger.load(self._path, self._config)
 
     def prefetch(self, texts: Sequence[str]) -> None:
-        """Predict many notes in one batched pass; analyze() then answers each from a cache
-        (and drops it from there). Call it with the texts analyze() will be given, e.g. in
-        PhiDetector.detect_many with the normalised views."""
+        """Predict the notes ahead; analyze() then answers each from a cache (and drops it from
+        there). Call it with the texts analyze() will be given, e.g. in PhiDetector.detect_many
+        with the normalised views.  Each note is predicted on its own (its windows batched
+        together, never with another note's), so a note's spans, and so its synthetic text, do
+        not depend on the batch size, the workers or the engine."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         self._cache_size = max(self._cache_size, len(self._cache) + len(todo))
-        for text, spans in zip(todo, self.tagger.predict_many(todo)):
-            self._remember(text, spans)
+        for text in todo:  # one note's windows per forward pass: its spans never depend on its batch-mates
+            self._remember(text, self.tagger.predict(text))
 
     def _remember(self, text: str, spans: list) -> None:
         self._cache[text] = spans
