@@ -32,6 +32,11 @@ bench: setup
 	$(PY) bench/batch.py
 	$(PY) bench/keep_list.py
 	$(PY) bench/utility.py
+	$(PY) bench/phi_heldout.py
+	$(PY) bench/privacy.py --resurrogate pkg
+	$(PY) bench/scale.py
+	$(PY) bench/codes.py
+	$(PY) bench/adversarial.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -24,7 +24,7 @@ Sources (full table in bench/heldout/sources.py):
 
 Systems: rules = notesynth.phi.PhiDetector(DetectorConfig(use_tagger=False)), the rule
 recognizers + spaCy; tagger = notesynth.phi.tagger alone; union = those two span sets
-merged here; detector = PhiDetector() as shipped (the tagger inside its presidio registry,
+merged here; detector = the detector `synth` uses by default (the tagger inside its presidio registry,
 so its note-level propagation and eponym filter also see the tagger's spans). Prints figures only; --misses prints the rule
 detector's misses grouped by pattern with two words of context each side (the value
 itself shown as its shape).
@@ -138,19 +138,13 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     det = tagger = shipped = None
     if "rules" in systems or "union" in systems or "detector" in systems:
-        import dataclasses
-
+        from notesynth.config import SynthConfig
         from notesynth.phi import DetectorConfig, PhiDetector
 
-        has_tagger_switch = "use_tagger" in {f.name for f in dataclasses.fields(DetectorConfig)}
         if "rules" in systems or "union" in systems:
-            det = PhiDetector(DetectorConfig(use_tagger=False) if has_tagger_switch else DetectorConfig())
-        if "detector" in systems:
-            if has_tagger_switch:
-                shipped = PhiDetector()
-            else:
-                print("PhiDetector has no tagger switch: 'detector' = rules")
-                systems = [s for s in systems if s != "detector"]
+            det = PhiDetector(DetectorConfig(use_tagger=False))
+        if "detector" in systems:  # what `synth` detects with, by default
+            shipped = PhiDetector(DetectorConfig(use_tagger=SynthConfig().phi_tagger))
     if "tagger" in systems or "union" in systems:
         from notesynth.phi.tagger import TaggerConfig, TaggerUnavailable, load_tagger
 
@@ -221,7 +215,7 @@ def main(argv=None) -> int:
         print(line)
     print("HIPAA tok rec: raw; audited: silver-audited spans set aside; NAME/DATE: token recall of that label;"
           " neg flag: rows without gold that got a span; union notes/s = rules + tagger time;"
-          " detector = PhiDetector() as shipped (tagger inside)")
+          " detector = synth's default detector (tagger inside)")
     for title, data, pred in miss_sets:
         print(f"\n== {title}")
         print_misses(data, pred)

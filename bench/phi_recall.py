@@ -21,6 +21,7 @@ from pathlib import Path
 
 from _common import ROOT, load_audit, peak_rss_mb  # noqa: E402  (puts the project on sys.path)
 
+from notesynth.config import SynthConfig  # noqa: E402
 from notesynth.phi import DetectorConfig, PhiDetector  # noqa: E402
 from notesynth.evaluate.phi_recall import TOKEN_RE, load_rows, score_rows  # noqa: E402
 from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
         print(f"no .jsonl files in {args.data}", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
-    det = PhiDetector(DetectorConfig(use_spacy_ner=not args.no_spacy))
+    det = PhiDetector(DetectorConfig(use_spacy_ner=not args.no_spacy, use_tagger=SynthConfig().phi_tagger))
     audit = load_audit()
     print(f"detector built in {time.perf_counter() - t0:.1f}s")
     for f in files:
