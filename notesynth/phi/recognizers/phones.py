@@ -1,4 +1,5 @@
-"""Phone, fax and pager numbers with extensions."""
+"""Phone, fax and pager numbers with extensions (area code split by a space, dot, dash or
+slash; a 7-digit local number after a calling word, in brackets or not)."""
 from __future__ import annotations
 
 import re
@@ -7,11 +8,12 @@ from typing import Iterable
 from .base import ClinicalRecognizer, Hit
 
 PHONE = re.compile(
-    r"(?<![\w/])(?<!\d\.)(?<!\d-)(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?![\w-])",
+    r"(?<![\w/])(?<!\d\.)(?<!\d-)(?:(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])|\d{3}/)\d{3}[\s.-]\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?![\w-])",
     re.I)
 LOCAL = re.compile(
-    r"\b(?:phone|tel|telephone|cell|mobile|pager|beeper|pgr|pg|page|fax|home|work|office|call|#)\s*[#:.]?\s*(?:is\s*)?"
-    r"(\d{3}-\d{4}|\d{5}|x\d{3,5})\b", re.I)
+    r"\b(?:phone|tel|telephone|cell|mobile|pager|beeper|pgr|pg|page|fax|home|work|office|call|called|calling|"
+    r"contact|number|#)\s*[#:.]?\s*(?:is\s*)?\(?\s*"
+    r"(\d{3}[-\s]\d{4}|\d{5}|x\d{3,5})\b", re.I)
 FAX_CTX = re.compile(r"\bfax\b[^\n]{0,15}$", re.I)
 
 
