@@ -59,7 +59,8 @@ def main() -> None:
                     help="re-surrogate every gold span from this held-out source (held-out patients only)")
     ap.add_argument("--all-patients", action="store_true", help="with --resurrogate: every note, not only held-out")
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
-    ap.add_argument("--phi-tagger", action="store_true", help="synthesize with the learned PHI tagger on")
+    ap.add_argument("--phi-tagger", action=argparse.BooleanOptionalAction, default=SynthConfig().phi_tagger,
+                    help="the learned PHI tagger on the original (default: as synth)")
     args = ap.parse_args()
 
     audited = load_audit().get(Path(args.data).name, set())
