@@ -125,7 +125,9 @@ def main(argv=None) -> int:
     ap.add_argument("--tagger", default=None, help="tagger folder (default: models/phi-tagger)")
     ap.add_argument("--threshold", type=float, default=None, help="tagger PHI probability threshold")
     ap.add_argument("--threads", type=int, default=2, help="torch threads for the tagger")
-    ap.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of the tagger")
+    ap.add_argument("--quantize", action="store_true", help="torch int8 dynamic quantization of the tagger")
+    ap.add_argument("--tagger-backend", choices=("auto", "torch", "onnx"), default="auto",
+                    help="tagger forward: auto (the folder's int8 ONNX graph when there, as the product), torch, onnx")
     ap.add_argument("--all-patients", action="store_true", help="score every note, not only held-out ones")
     ap.add_argument("--limit", type=int, default=None, help="rows per file (before the split)")
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
@@ -148,11 +150,12 @@ def main(argv=None) -> int:
     if "tagger" in systems or "union" in systems:
         from notesynth.phi.tagger import TaggerConfig, TaggerUnavailable, load_tagger
 
-        kw = {"threads": args.threads, "quantize": args.quantize}
+        kw = {"threads": args.threads, "quantize": args.quantize, "backend": args.tagger_backend}
         if args.threshold is not None:
             kw["threshold"] = args.threshold
         try:
             tagger = load_tagger(args.tagger, **kw)
+            print(f"tagger backend: {tagger.backend}")
         except TaggerUnavailable as e:
             print(f"tagger unavailable ({e}); rules only")
             systems = [s for s in systems if s == "rules"]

@@ -56,14 +56,16 @@ class TaggerConfig:
     batch_size: int = 16       # windows per forward pass
     max_gap: int = 2           # characters between pieces that still join one span
     threads: Optional[int] = None  # torch threads; None = leave torch's setting alone
-    quantize: bool = False     # int8 dynamic quantization of the linear layers (faster on CPU)
+    quantize: bool = False     # torch int8 dynamic quantization of the linear layers (backend torch)
+    backend: str = "auto"      # auto: the folder's int8 ONNX graph when it matches the weights, else torch
 
 
 class PhiTagger:
     """A token-classification model (BIO over tagger kinds) with notesynth label mapping."""
 
-    def __init__(self, model, tokenizer, config: TaggerConfig = TaggerConfig(), path: str = ""):
+    def __init__(self, model, tokenizer, config: TaggerConfig = TaggerConfig(), path: str = "", onnx=None):
         self.model = model
+        self.onnx = onnx  # OnnxTaggerLogits, or None: the torch forward
         self.tokenizer = tokenizer
         self.config = config
         self.path = path
@@ -105,9 +107,14 @@ class PhiTagger:
         if not getattr(tok, "is_fast", False):
             raise TaggerUnavailable("the PHI tagger needs a fast tokenizer (tokenizer.json) for offsets")
         model.float().eval()
-        if config.quantize:
+        onnx = _onnx_logits(model, folder, config)
+        if config.quantize and onnx is None:
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        return cls(model, tok, config, str(folder))
+        return cls(model, tok, config, str(folder), onnx)
+
+    @property
+    def backend(self) -> str:
+        return "onnx" if self.onnx is not None else "torch"
 
     # ------------------------------------------------------------------ prediction
     def predict(self, text: str) -> List[Span]:
@@ -116,29 +123,15 @@ class PhiTagger:
     def piece_probs(self, texts: Sequence[str]) -> List[Tuple[List[Tuple[int, int]], "object"]]:
         """Per text: (piece offsets in text order, probability matrix [pieces, tags])."""
         import numpy as np
-        import torch
 
         cfg = self.config
         enc = self.tokenizer(list(texts), return_offsets_mapping=True, truncation=True, max_length=cfg.window,
                              stride=cfg.stride, return_overflowing_tokens=True, add_special_tokens=True)
         n_win = len(enc["input_ids"])
-        order = sorted(range(n_win), key=lambda w: len(enc["input_ids"][w]))
-        probs_by_win: Dict[int, "np.ndarray"] = {}
-        pad = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for i in range(0, n_win, cfg.batch_size):
-                idx = order[i:i + cfg.batch_size]
-                n = max(len(enc["input_ids"][w]) for w in idx)
-                ids = torch.full((len(idx), n), pad, dtype=torch.long)
-                att = torch.zeros((len(idx), n), dtype=torch.long)
-                for r, w in enumerate(idx):
-                    x = enc["input_ids"][w]
-                    ids[r, :len(x)] = torch.tensor(x)
-                    att[r, :len(x)] = 1
-                logits = self.model(input_ids=ids, attention_mask=att).logits
-                p = torch.softmax(logits.float(), dim=-1).numpy()
-                for r, w in enumerate(idx):
-                    probs_by_win[w] = p[r, :len(enc["input_ids"][w])]
+        if self.onnx is not None:  # int8 graph: each window alone, unpadded
+            probs_by_win = {w: self.onnx.probs(enc["input_ids"][w]) for w in range(n_win)}
+        else:
+            probs_by_win = self._torch_probs(enc["input_ids"])
         out: List[Tuple[List[Tuple[int, int]], np.ndarray]] = []
         acc: List[Dict[Tuple[int, int], List]] = [dict() for _ in texts]
         for w in range(n_win):
@@ -157,6 +150,28 @@ class PhiTagger:
             mat = np.stack([acc[t][k][0] / acc[t][k][1] for k in keys]) if keys else np.zeros((0, len(self.tags)))
             out.append((keys, mat))
         return out
+
+    def _torch_probs(self, windows: List[List[int]]) -> Dict[int, "object"]:
+        """Tag probabilities per window, windows of similar length padded into batches."""
+        import torch
+
+        order = sorted(range(len(windows)), key=lambda w: len(windows[w]))
+        pad = self.tokenizer.pad_token_id or 0
+        probs_by_win: Dict[int, object] = {}
+        with torch.inference_mode():
+            for i in range(0, len(windows), self.config.batch_size):
+                idx = order[i:i + self.config.batch_size]
+                n = max(len(windows[w]) for w in idx)
+                ids = torch.full((len(idx), n), pad, dtype=torch.long)
+                att = torch.zeros((len(idx), n), dtype=torch.long)
+                for r, w in enumerate(idx):
+                    ids[r, :len(windows[w])] = torch.tensor(windows[w])
+                    att[r, :len(windows[w])] = 1
+                logits = self.model(input_ids=ids, attention_mask=att).logits
+                p = torch.softmax(logits.float(), dim=-1).numpy()
+                for r, w in enumerate(idx):
+                    probs_by_win[w] = p[r, :len(windows[w])]
+        return probs_by_win
 
     def predict_many(self, texts: Sequence[str]) -> List[List[Span]]:
         texts = list(texts)
@@ -210,6 +225,37 @@ class PhiTagger:
         p = Path(self.path) / "training_metrics.json"
         meta = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
         return {"path": self.path, "tags": len(self.tags), "steps": meta.get("steps"), "config": self.config}
+
+
+def _onnx_logits(model, folder: Path, config: TaggerConfig):
+    """The int8 graph the config asks for, or None for the torch forward (``auto`` logs why)."""
+    from .onnx import BACKENDS, ONNX_FILE, OnnxTaggerLogits, tagger_onnx_file
+
+    if config.backend not in BACKENDS:
+        raise TaggerUnavailable(f"unknown tagger backend {config.backend!r}; use one of {', '.join(BACKENDS)}")
+    if config.backend == "torch" or (config.backend == "auto" and config.quantize):
+        return None
+    path = tagger_onnx_file(folder)
+    fix = f"run `notesynth export-onnx {folder}`"
+    if path is None:
+        if config.backend == "onnx":
+            raise TaggerUnavailable(f"tagger backend onnx: {folder / ONNX_FILE} not found; {fix}")
+        logger.info("no %s in the tagger folder: tagging with torch (%s for the faster int8 graph)", ONNX_FILE, fix)
+        return None
+    import torch
+
+    try:
+        runner = OnnxTaggerLogits(model, path, torch.get_num_threads())
+    except Exception as exc:  # onnxruntime missing or a damaged file
+        problem = f"cannot load {path}: {type(exc).__name__}"
+    else:
+        problem = runner.problem and f"{path} {runner.problem}"
+    if problem:
+        if config.backend == "onnx":
+            raise TaggerUnavailable(f"{problem}; {fix}")
+        logger.warning("%s; tagging with torch (%s)", problem, fix)
+        return None
+    return runner
 
 
 def _merge_touching(spans: List[Span]) -> List[Span]:
