@@ -62,7 +62,7 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
 
     candidates = [w for w in words if not any(blocked[w[0]:w[1]]) and _maskable(text, w)]
     n_target = min(len(candidates), int(round(ratio * len(words))))
-    chosen = sorted(rng.sample(candidates, n_target)) if n_target else []
+    chosen = spread_sample(candidates, n_target, rng)
     chosen += [(f.start, f.end) for f in forced]
     for start, end in chosen:
         pieces.append((start, end, "mask", ""))
@@ -86,6 +86,15 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
     if cursor < len(text):
         segments.append(Segment("keep", text[cursor:], source_start=cursor, source_end=len(text)))
     return MaskPlan(tuple(segments), n_phi=len(phi), n_words=len(words), n_masked=len(chosen))
+
+
+def spread_sample(candidates: list, k: int, rng: random.Random) -> list:
+    """``k`` of the (position-ordered) candidates, one drawn at random from each of ``k``
+    equal stretches.  A uniform sample leaves long unmasked stretches that copy the source
+    verbatim and fail the checker's overlap test (a retry, a whole new fill); spread
+    masks break the source's word runs and trigrams at the same mask ratio."""
+    n = len(candidates)
+    return [candidates[rng.randrange(i * n // k, (i + 1) * n // k)] for i in range(k)] if k else []
 
 
 def _coverage(n: int, spans: list[Span]) -> bytearray:

@@ -55,3 +55,23 @@ def test_units_and_shorthand_after_slashes_are_never_masked():
     masked = {s.text for s in p.segments if s.kind == "mask"}
     assert not masked & {"kg", "w", "s", "p", "x", "ray"}
     assert "resting" in masked
+
+
+def _longest_gap(chosen, n):
+    return max(b - a - 1 for a, b in zip([-1] + chosen, chosen + [n]))
+
+
+def test_masks_are_spread_so_no_long_stretch_is_copied():
+    """One mask per equal stretch of candidates: the longest unmasked stretch stays under
+    two stretches, where a uniform sample of the same size leaves far longer ones."""
+    from notesynth.masking import spread_sample
+
+    candidates = list(range(300))
+    spread, uniform = [], []
+    for seed in range(20):
+        chosen = spread_sample(candidates, 90, random.Random(seed))
+        assert len(set(chosen)) == 90 and chosen == sorted(chosen)
+        spread.append(_longest_gap(chosen, 300))
+        uniform.append(_longest_gap(sorted(random.Random(seed).sample(candidates, 90)), 300))
+    assert max(spread) <= 2 * (300 // 90) < max(uniform)
+    assert spread_sample(candidates, 0, random.Random(0)) == []
