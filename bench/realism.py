@@ -8,7 +8,8 @@ Synthesis: notesynth.Synthesizer with default settings (SynthConfig(), seed 0).
 Prints realism AUC (logistic regression on TF-IDF word 1-2-grams, 5-fold CV grouped by note)
 of the written syntheses against their originals, and of surrogate-only (redact) copies;
 held-back share; PHI survival over written notes (gold spans; notesynth.evaluate.phi_survival).
-    .venv/bin/python bench/realism.py [--n 300] [--model models/default]
+    .venv/bin/python bench/realism.py [--n 300] [--model models/default] [--set passes=2]
+                                      [--grid passes=1,2,4 --grid mask_ratio=0.2,0.3]
 """
 from __future__ import annotations
 
@@ -46,10 +47,10 @@ def redact_copies(rows: list[dict], seed: int = 0) -> dict[str, str]:
     return dict(zip(corpus.ids, corpus.texts))
 
 
-def synthesize(rows: list[dict], model: str = "", batch_size: int = 8, seed: int = 0):
+def synthesize(rows: list[dict], model: str = "", batch_size: int = 8, seed: int = 0, **settings):
     from notesynth import SynthConfig, Synthesizer
 
-    synth = Synthesizer(SynthConfig(model=model, seed=seed, batch_size=batch_size))
+    synth = Synthesizer(SynthConfig(model=model, seed=seed, batch_size=batch_size, **settings))
     results = []
     for i in range(0, len(rows), batch_size):
         results += synth.synthesize_batch([(r["id"], r["text"]) for r in rows[i:i + batch_size]])
@@ -89,6 +90,11 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0, help="seeds the note sample and the synthesis")
     ap.add_argument("--skip-redact", action="store_true")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a SynthConfig setting other than its default (repeatable), e.g. --set passes=2; "
+                         "with several --grid runs, one line per setting")
+    ap.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
+                    help="run the synthesis once per value (repeatable: the product of the values)")
     args = ap.parse_args()
 
     from notesynth.config import default_model_path
@@ -103,11 +109,36 @@ def main() -> None:
         copies = redact_copies(rows, args.seed)
         res = realism_auc({r["id"]: r["text"] for r in rows}, copies)
         print(f"redact (surrogates only): realism AUC {res.auc:.3f} ({time.perf_counter() - t0:.0f} s)")
-    t0 = time.perf_counter()
-    results = synthesize(rows, args.model, args.batch_size, args.seed)
-    elapsed = time.perf_counter() - t0
-    report(rows, results, "synth (default settings)")
-    print(f"synthesis: {elapsed / len(rows):.2f} s per note")
+    fixed = dict(_setting(item) for item in args.set)
+    for settings in _grid(args.grid):
+        settings = {**fixed, **settings}
+        label = "synth (" + (", ".join(f"{k}={v}" for k, v in settings.items()) or "default settings") + ")"
+        t0 = time.perf_counter()
+        results = synthesize(rows, args.model, args.batch_size, args.seed, **settings)
+        elapsed = time.perf_counter() - t0
+        out = report(rows, results, label)
+        attempts = sum(r.attempts for r in results) / len(results)
+        print(f"    {len(rows) / elapsed:.2f} notes/s ({elapsed / len(rows):.2f} s per note), "
+              f"attempts/note {attempts:.2f}; realism AUC {out['auc']:.3f}", flush=True)
+
+
+def _setting(item: str) -> tuple[str, object]:
+    """'passes=2' -> ('passes', 2), typed by the SynthConfig field's default."""
+    from notesynth import SynthConfig
+
+    key, _, value = item.partition("=")
+    default = getattr(SynthConfig(), key)  # AttributeError names a field that does not exist
+    if isinstance(default, bool):
+        return key, value.lower() in ("1", "true", "yes")
+    return key, type(default)(value) if default is not None else float(value)
+
+
+def _grid(items: list[str]) -> list[dict]:
+    combos: list[dict] = [{}]
+    for item in items:
+        key, _, values = item.partition("=")
+        combos = [{**c, **dict([_setting(f"{key}={v}")])} for c in combos for v in values.split(",")]
+    return combos
 
 
 if __name__ == "__main__":

@@ -104,10 +104,10 @@ def test_a_made_up_surname_no_detector_finds_never_survives_synth(tiny_model, de
 
 DATES = ["extubated 7-18", "returned to OR on 4-4", "seen 15.7.2023", "on 7.15.2023", "DOB 18/7/2023",
          "admitted 15-07-23", "started Jul-15", "on 15-Jul", "July 15th", "the 15th of July", "7/18/23",
-         "2023-07-15", "on 7/18", "15 July 2023", "since 04-18"]
+         "2023-07-15", "on 7/18", "15 July 2023", "since 04-18", "s/p AMI 1-30", "CABG 3-12"]
 CLINICAL_VALUES = ["CVP 8-12", "PAD 18-20", "HR 80-90", "RR 12-18", "pain 3/10", "q4-6h", "PEEP 5/5", "PS 10/5",
                    "BP 120/80", "I/O 1200/800", "on 10-12 L NC", "given 2-3 mg", "vent 14/5", "x 3-4 days",
-                   "sats 92-95%"]
+                   "sats 92-95%", "pacer 72-90", "CA 8-9"]
 
 
 @pytest.mark.parametrize("text", DATES)

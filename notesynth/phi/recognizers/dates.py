@@ -27,12 +27,15 @@ DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(?:19|20)\d\d(?![\d.])")  
 # day first with a year: "15/7/2023", "15-07-23" (month-first ones are NUMERIC's)
 NUMERIC_DMY = re.compile(r"(?<![\d/.-])(1[3-9]|2\d|3[01])([/-])(0?[1-9]|1[0-2])\2((?:19|20)?\d\d)(?![\d/-])")
 MONTH_DAY_HYPHEN = re.compile(rf"\b{MONTHS}-(?:0?[1-9]|[12]\d|3[01])\b(?!-)|\b(?:0?[1-9]|[12]\d|3[01])-{MONTHS}\b(?!-)", re.I)
-# words after which "7-18" / "4-4" is a date, not a range ("extubated 7-18", "back to OR on 4-4")
+# words after which "7-18" / "4-4" is a date, not a range ("extubated 7-18", "back to OR on 4-4",
+# "s/p AMI 1-30")
 EVENT_BEFORE = re.compile(
     r"\b(?:on|since|dated|date|from|until|thru|through|of|as of|d/c'?d|dc'?d|dos|dob|"
     r"extubated|intubated|reintubated|admitted|readmitted|discharged|transferred|returned|placed|inserted|"
     r"removed|started|stopped|changed|began|begun|done|drawn|sent|seen|performed|operated|born|died|expired|"
-    r"due|last|next|until|scheduled|planned)\s*:?\s*$", re.I)
+    r"due|last|next|until|scheduled|planned|"
+    # past events of a history line ("s/p MI 7-13", "CABG 3-12"): the training notes date them this way
+    r"mi|ami|nstemi|stemi|cabg|cva|tia|ptca|pci|turp|avr|mvr)\s*:?\s*$", re.I)
 ORDINAL_DAY = re.compile(r"\b(?:on|since|from|until|by|of)\s+the\s+(\d{1,2}(?:st|nd|rd|th))\b|"
                          r"\bthe\s+(\d{1,2}(?:st|nd|rd|th))(?=\s*(?:[,.;)]|of\b|$))", re.I)
 APOS_YEAR = re.compile(r"(?<![\d'])'(\d\d)\b|(?<![\d.,/])\b(\d\d)'(?!\w)")
