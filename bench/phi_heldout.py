@@ -133,6 +133,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
     ap.add_argument("--misses", action="store_true", help="rule detector's misses by pattern (held-out sources)")
     ap.add_argument("--tagger-misses", action="store_true", help="the tagger's misses by pattern")
+    ap.add_argument("--detector-misses", action="store_true", help="the default detector's misses by pattern")
     args = ap.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
     systems = [s for s in args.systems.split(",") if s]
@@ -211,6 +212,8 @@ def main(argv=None) -> int:
                 miss_sets.append((f"rules misses: {key} / {source}", data, preds["rules"]))
             if args.tagger_misses and "tagger" in preds:
                 miss_sets.append((f"tagger misses: {key} / {source}", data, preds["tagger"]))
+            if args.detector_misses and "detector" in preds:
+                miss_sets.append((f"detector misses: {key} / {source}", data, preds["detector"]))
     print()
     print(header)
     print("-" * len(header))
