@@ -95,6 +95,8 @@ def main() -> None:
                          "with several --grid runs, one line per setting")
     ap.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
                     help="run the synthesis once per value (repeatable: the product of the values)")
+    ap.add_argument("--telling", type=int, default=0, metavar="K",
+                    help="also print the K word n-grams that most give synthetic (and real) notes away")
     args = ap.parse_args()
 
     from notesynth.config import default_model_path
@@ -120,6 +122,27 @@ def main() -> None:
         attempts = sum(r.attempts for r in results) / len(results)
         print(f"    {len(rows) / elapsed:.2f} notes/s ({elapsed / len(rows):.2f} s per note), "
               f"attempts/note {attempts:.2f}; realism AUC {out['auc']:.3f}", flush=True)
+        if args.telling:
+            written = {r.id: r.text for r in results if r.status == "written" and r.text}
+            telling({r["id"]: r["text"] for r in rows if r["id"] in written}, written, args.telling)
+
+
+def telling(real: dict, synthetic: dict, k: int) -> None:
+    """The n-grams with the largest logistic-regression weights, fitted on all notes (public
+    benchmark text; a diagnosis of the register, not a score)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = list(real.values()) + list(synthetic.values())
+    y = np.array([0] * len(real) + [1] * len(synthetic))
+    vec = TfidfVectorizer(ngram_range=(1, 2), lowercase=True, sublinear_tf=True)  # as realism_auc
+    x = vec.fit_transform(texts)
+    coef = LogisticRegression(max_iter=2000).fit(x, y).coef_[0]
+    names = vec.get_feature_names_out()
+    order = np.argsort(coef)
+    print("    gives synthetic away: " + ", ".join(names[i] for i in order[::-1][:k]))
+    print("    gives real away:      " + ", ".join(names[i] for i in order[:k]))
 
 
 def _setting(item: str) -> tuple[str, object]:
