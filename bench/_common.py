@@ -41,3 +41,43 @@ def load_audit(path: Path = AUDIT) -> dict[str, set[tuple[str, int, int]]]:
             e = json.loads(line)
             audit.setdefault(e["file"], set()).add((e["id"], e["start"], e["end"]))
     return audit
+
+
+def run_watched(cmd: list[str], env: dict | None = None, interval: float = 0.25, tick=None) -> dict:
+    """Run ``cmd`` while polling its process tree: wall time, exit code, stderr, and per pid the
+    peak RSS (MB) and the command name.  ``tick(elapsed_seconds)`` runs on every poll."""
+    import subprocess
+    import threading
+    import time
+
+    import psutil
+
+    peaks: dict[int, float] = {}
+    names: dict[int, str] = {}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    done = threading.Event()
+
+    def watch():
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            try:
+                for p in [root] + root.children(recursive=True):
+                    try:
+                        names.setdefault(p.pid, " ".join(p.cmdline()[:1]) + p.name())
+                        peaks[p.pid] = max(peaks.get(p.pid, 0.0), p.memory_info().rss / 1e6)
+                    except psutil.Error:
+                        continue
+            except psutil.Error:
+                pass
+            if tick is not None:
+                tick(time.perf_counter() - start)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    _, err = proc.communicate()
+    done.set()
+    thread.join()
+    return {"wall": time.perf_counter() - start, "code": proc.returncode, "stderr": err or "", "pid": proc.pid,
+            "peaks": peaks, "names": names}

@@ -8,43 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import psutil
-from _common import ROOT, SHARED, load_jsonl
+from _common import SHARED, load_jsonl, run_watched
 
 
 def run_and_watch(cmd: list[str]) -> tuple[float, int, dict[int, float]]:
     """Wall time, exit code and peak RSS (MB) per process of the tree."""
-    peaks: dict[int, float] = {}
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    done = threading.Event()
-
-    def watch():
-        root = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
-                for p in [root] + root.children(recursive=True):
-                    rss = p.memory_info().rss / 1e6
-                    peaks[p.pid] = max(peaks.get(p.pid, 0.0), rss)
-            except psutil.Error:
-                pass
-            time.sleep(0.5)
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    _, err = proc.communicate()
-    done.set()
-    elapsed = time.perf_counter() - start
-    tail = err.strip().splitlines()[-1:] if err else []
+    run = run_watched(cmd, interval=0.5)
+    tail = run["stderr"].strip().splitlines()[-1:]
     print(f"    {' '.join(tail)}")
-    return elapsed, proc.returncode, peaks
+    return run["wall"], run["code"], run["peaks"]
 
 
 def main() -> None:

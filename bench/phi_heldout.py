@@ -149,7 +149,7 @@ def main(argv=None) -> int:
         if "detector" in systems:  # what `synth` detects with, by default
             shipped = PhiDetector(DetectorConfig(use_tagger=SynthConfig().phi_tagger))
     if "tagger" in systems or "union" in systems:
-        from notesynth.phi.tagger import TaggerConfig, TaggerUnavailable, load_tagger
+        from notesynth.phi.tagger import TaggerUnavailable, load_tagger
 
         kw = {"threads": args.threads, "quantize": args.quantize, "backend": args.tagger_backend}
         if args.threshold is not None:

@@ -13,59 +13,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-from _common import ROOT, SHARED, load_jsonl
+from _common import ROOT, SHARED, load_jsonl, run_watched
 
 
 def watch_run(cmd: list[str], journal: Path, env: dict) -> dict:
     """Run ``cmd``; wall time, exit code, the summary line, peak RSS (MB) of the driver and of
     each Ray actor, and when the first and the last manifest rows were recorded."""
-    peaks: dict[int, float] = {}
-    actors: set[int] = set()
     seen: list[tuple[float, int]] = []
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    done = threading.Event()
 
-    def watch():
-        root = psutil.Process(proc.pid)
-        last = 0
-        while not done.is_set():
-            try:
-                for p in [root] + root.children(recursive=True):
-                    try:
-                        name = " ".join(p.cmdline()[:1]) + p.name()
-                        peaks[p.pid] = max(peaks.get(p.pid, 0.0), p.memory_info().rss / 1e6)
-                        if "NoteSynthesizer" in name:
-                            actors.add(p.pid)
-                    except psutil.Error:
-                        continue
-            except psutil.Error:
-                pass
-            try:
-                n = sum(1 for _ in open(journal, "rb"))
-                if n != last:
-                    seen.append((time.perf_counter() - start, n))
-                    last = n
-            except OSError:
-                pass
-            time.sleep(0.25)
+    def count_rows(elapsed: float) -> None:
+        try:
+            n = sum(1 for _ in open(journal, "rb"))
+        except OSError:
+            return
+        if n != (seen[-1][1] if seen else 0):
+            seen.append((elapsed, n))
 
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    _, err = proc.communicate()
-    done.set()
-    t.join()
+    run = run_watched(cmd, env=env, tick=count_rows)
+    err, peaks = run["stderr"], run["peaks"]
+    actors = sorted(pid for pid, name in run["names"].items() if "NoteSynthesizer" in name)
     line = next((x for x in reversed(err.strip().splitlines()) if x.startswith("notesynth:")), err[-300:])
-    return {"wall": time.perf_counter() - start, "code": proc.returncode, "line": line,
-            "driver_mb": peaks.get(proc.pid, 0.0), "actor_mb": [peaks[p] for p in sorted(actors)], "seen": seen}
+    return {"wall": run["wall"], "code": run["code"], "line": line,
+            "driver_mb": peaks.get(run["pid"], 0.0), "actor_mb": [peaks[p] for p in actors], "seen": seen}
 
 
 def steady_rate(seen: list[tuple[float, int]]) -> float | None:

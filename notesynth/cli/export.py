@@ -30,13 +30,12 @@ def export_onnx(
     """
     setup_logging(verbose, False)
     from notesynth.infill.model import ModelLoadError
-    from notesynth.infill.onnx import export_onnx as export
+    from notesynth.infill.onnx import export_onnx
     from notesynth.onnx_int8 import OnnxUnavailable
     from notesynth.phi.tagger import TaggerUnavailable
     from notesynth.phi.tagger.onnx import export_tagger_onnx, is_token_classifier
 
-    if is_token_classifier(model):
-        export = export_tagger_onnx
+    export = export_tagger_onnx if is_token_classifier(model) else export_onnx
     try:
         result = export(model, out, per_channel=per_channel)
     except (ModelLoadError, TaggerUnavailable, OnnxUnavailable) as exc:

@@ -9,7 +9,7 @@ import logging
 import sys
 from dataclasses import fields
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -30,6 +30,20 @@ def _opt(cls, name: str, *decls: str, **kw):
     """A typer option whose default and help are the settings dataclass field's."""
     f = {f.name: f for f in fields(cls)}[name]
     return typer.Option(f.default, *decls, help=f.metadata["help"], **kw)
+
+
+def _record_opt(name: str, *decls: str):
+    """The help of a RecordFormat field, for an Annotated option (its default is the parameter's)."""
+    return typer.Option(*decls, help={f.name: f for f in fields(RecordFormat)}[name].metadata["help"])
+
+
+_FMT = {f.name: f.default for f in fields(RecordFormat)}
+# the record-format options train, sample and eval share, written once
+FormatOpt = Annotated[Optional[str], _record_opt("format", "--format")]
+IdFieldOpt = Annotated[str, _record_opt("id_field", "--id-field")]
+CodesFieldOpt = Annotated[str, _record_opt("codes_field", "--codes-field")]
+IdColumnOpt = Annotated[str, _record_opt("id_column", "--id-column")]
+CodeColumnOpt = Annotated[str, _record_opt("code_column", "--code-column")]
 
 
 def _truncate(value: str) -> str:
@@ -96,11 +110,11 @@ def train(
     head: int = _opt(ModelSettings, "head", "--head-width"),
     sigma_data: float = _opt(ModelSettings, "sigma_data", "--sigma-data"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model already in --out."),
-    format: Optional[str] = _opt(RecordFormat, "format", "--format"),
-    id_field: str = _opt(RecordFormat, "id_field", "--id-field"),
-    codes_field: str = _opt(RecordFormat, "codes_field", "--codes-field"),
-    id_column: str = _opt(RecordFormat, "id_column", "--id-column"),
-    code_column: str = _opt(RecordFormat, "code_column", "--code-column"),
+    format: FormatOpt = _FMT["format"],
+    id_field: IdFieldOpt = _FMT["id_field"],
+    codes_field: CodesFieldOpt = _FMT["codes_field"],
+    id_column: IdColumnOpt = _FMT["id_column"],
+    code_column: CodeColumnOpt = _FMT["code_column"],
 ) -> None:
     """Train a model on real code records and write its folder."""
     from notesynth.codes.data import read_records
@@ -138,11 +152,11 @@ def sample(
     steps: int = _opt(SampleSettings, "steps", "--steps"),
     device: str = _opt(SampleSettings, "device", "--device", callback=_device),
     batch_size: int = _opt(SampleSettings, "batch_size", "--batch-size"),
-    format: Optional[str] = _opt(RecordFormat, "format", "--format"),
-    id_field: str = _opt(RecordFormat, "id_field", "--id-field"),
-    codes_field: str = _opt(RecordFormat, "codes_field", "--codes-field"),
-    id_column: str = _opt(RecordFormat, "id_column", "--id-column"),
-    code_column: str = _opt(RecordFormat, "code_column", "--code-column"),
+    format: FormatOpt = _FMT["format"],
+    id_field: IdFieldOpt = _FMT["id_field"],
+    codes_field: CodesFieldOpt = _FMT["codes_field"],
+    id_column: IdColumnOpt = _FMT["id_column"],
+    code_column: CodeColumnOpt = _FMT["code_column"],
 ) -> None:
     """Draw synthetic records; exact copies of training records with more than k codes are re-drawn, then dropped."""
     from notesynth.codes.data import detect_format, write_records
@@ -179,11 +193,11 @@ def eval_(
     folds: int = _opt(EvalSettings, "folds", "--folds"),
     max_copy_codes: int = _opt(EvalSettings, "max_copy_codes", "--max-copy-codes"),
     known_share: float = _opt(EvalSettings, "known_share", "--known-share"),
-    format: Optional[str] = _opt(RecordFormat, "format", "--format"),
-    id_field: str = _opt(RecordFormat, "id_field", "--id-field"),
-    codes_field: str = _opt(RecordFormat, "codes_field", "--codes-field"),
-    id_column: str = _opt(RecordFormat, "id_column", "--id-column"),
-    code_column: str = _opt(RecordFormat, "code_column", "--code-column"),
+    format: FormatOpt = _FMT["format"],
+    id_field: IdFieldOpt = _FMT["id_field"],
+    codes_field: CodesFieldOpt = _FMT["codes_field"],
+    id_column: IdColumnOpt = _FMT["id_column"],
+    code_column: CodeColumnOpt = _FMT["code_column"],
 ) -> None:
     """Compare synthetic with held-out real records (fidelity) and, given --train, measure leakage (privacy)."""
     from notesynth.codes.data import read_records

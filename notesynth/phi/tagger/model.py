@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ...spans import Span
-from .labels import KIND_TO_LABEL, KINDS, TAGS
+from .labels import KIND_TO_LABEL, KINDS
 
 logger = logging.getLogger(__name__)
 
