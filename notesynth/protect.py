@@ -1,7 +1,7 @@
 """What must be kept: medical facts are never masked.
 
 Protected spans are numbers (with their units), doses, lab and vital values,
-section headers, negation cues and medical terms (a keep-list plus clinical
+section headers, negation cues, assertion and direction words and medical terms (a keep-list plus clinical
 word shapes).  The masker treats them as untouchable.
 
 The keep-list merges the hand-made resources/medical_terms.txt, the measured
@@ -45,6 +45,14 @@ NEGATION_CUES = frozenset("""
     possible probable probably likely unlikely suspected suspect questionable
 """.split())
 """Negation and certainty cues: masking one flips or blurs a finding, so they are always kept."""
+
+ASSERTION_WORDS = frozenset("""
+    non pos positive normal abnormal resolved worse better elevated decreased increased high low
+    left right stable unchanged improved improving worsening increasing decreasing
+""".split())
+"""Assertion, trend and direction words: a finding's value ("HR elevated", "within normal
+limits", "left arm"), so they are never masked, and a fill may never write one either
+(infill/vocabulary.py): "elevated" -> "normal" or "left" -> "right" changes a fact."""
 
 DOSING_ABBREVIATIONS = frozenset("""
     po iv ivp ivpb im sq sc subq subcut sl pr ng ngt og prn bid tid qid qd qod qh qhs qam qpm
@@ -132,6 +140,8 @@ def protect(text: str, extra_terms: frozenset[str] = frozenset(), *,
         word = m.group()
         if word.lower() in NEGATION_CUES:
             spans.append(Span(m.start(), m.end(), "NEGATION"))
+        elif word.lower() in ASSERTION_WORDS:
+            spans.append(Span(m.start(), m.end(), "ASSERTION"))
         elif is_medical_word(word, terms):
             spans.append(Span(m.start(), m.end(), "MEDICAL"))
         elif not caps_note and CAPS_ABBREVIATION.fullmatch(word):

@@ -75,3 +75,12 @@ def test_masks_are_spread_so_no_long_stretch_is_copied():
         uniform.append(_longest_gap(sorted(random.Random(seed).sample(candidates, 90)), 300))
     assert max(spread) <= 2 * (300 // 90) < max(uniform)
     assert spread_sample(candidates, 0, random.Random(0)) == []
+
+
+def test_assertion_and_direction_words_are_never_masked():
+    """'within normal limits', 'HR elevated', 'left arm': masking the word would change the finding."""
+    text = "Lungs within normal limits, HR elevated, left arm weak, pain worse, cough improved, abd soft."
+    p = plan(text, [], medical.protect(text), 1.0, random.Random(0), SurrogateMaker(0))
+    masked = {s.text.lower() for s in p.segments if s.kind == "mask"}
+    assert masked and not masked & {"normal", "elevated", "left", "worse", "improved"}
+    assert {"within", "arm", "weak"} & masked or {"soft", "cough"} & masked

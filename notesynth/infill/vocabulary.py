@@ -7,13 +7,11 @@ from __future__ import annotations
 from notesynth import protect
 from notesynth.text import HONORIFICS, MONTHS, SPOKEN_HONORIFICS, WEEKDAYS
 
-# Words a fill may never write beyond the medical words (``_fill_allowed``): assertion and
-# direction words that are not on the keep-list would still change the clinical facts
-# ("elevated" -> "normal", "left" -> "right").  Negation cues are keep-list terms already.
-BANNED_FILLS = frozenset("""
-non pos positive normal abnormal resolved worse better elevated decreased increased high low
-left right
-""".split())
+# Words a fill may never write beyond the medical words (``fill_allowed``): the assertion and
+# direction words, which are never masked either (protect.ASSERTION_WORDS): a fill that writes
+# one changes a clinical fact ("elevated" -> "normal", "left" -> "right").  Negation cues are
+# keep-list terms already.
+BANNED_FILLS = protect.ASSERTION_WORDS
 
 # Words that only introduce or stand for identity: a written title makes the next word read
 # as a name ("DR DR", "Mr ABC"), weekdays and months make dates, and the placeholders of the
