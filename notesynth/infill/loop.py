@@ -44,7 +44,7 @@ GPU_MIN_WINDOWS = 64    # windows per forward pass on a GPU, whatever batch_size
 
 @dataclass(frozen=True)
 class InfillSettings:
-    passes: int = 4
+    passes: int = 2
     strategy: str = "confidence"
     temperature: float = 1.0
     top_k: int = 40
@@ -107,7 +107,7 @@ class Infiller:
         self.model_name = model
         self.backend = make_backend(self.settings.backend, model, self.model, self.device)
         self.window = self._window_for(self.settings)
-        self._build_vocab_masks()
+        self._build_vocab_masks(self.settings)
         self.timings = {"forward": 0.0, "head": 0.0, "sampling": 0.0}  # seconds, accumulated (for benchmarks)
 
     def with_settings(self, settings: InfillSettings) -> "Infiller":
@@ -115,6 +115,8 @@ class Infiller:
         other = copy.copy(self)
         other.settings = settings
         other.window = self._window_for(settings)
+        if (settings.max_pieces_per_word == 1) != (self.settings.max_pieces_per_word == 1):
+            other._build_vocab_masks(settings)
         return other
 
     def _window_for(self, settings: InfillSettings) -> int:
@@ -127,7 +129,17 @@ class Infiller:
             return self.settings.batch_size
         return max(self.settings.batch_size, GPU_MIN_WINDOWS)
 
-    def _build_vocab_masks(self) -> None:
+    def _build_vocab_masks(self, settings: InfillSettings) -> None:
+        """Which pieces a fill may start a word with, and continue one with.  With one piece per
+        word, the piece is the whole fill, so it must be a word `synth` would keep verbatim
+        (unknown.known_words): a model asked for one piece where the site writes a longer word
+        otherwise writes that word's first piece ("con" for "cont", "las" for "lasix")."""
+        whole = fill_allowed
+        if settings.max_pieces_per_word == 1:
+            from notesynth.unknown import known_words
+
+            known = known_words()
+            whole = lambda w: fill_allowed(w) and w.lower() in known  # noqa: E731
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
         special = set(self.tokenizer.all_special_ids)
         start = torch.zeros(len(tokens), dtype=torch.bool)
@@ -140,10 +152,10 @@ class Infiller:
                 if tok.startswith("##"):
                     cont[i] = tok[2:].isalpha()
                 else:
-                    start[i] = tok.isalpha() and fill_allowed(tok)
+                    start[i] = tok.isalpha() and whole(tok)
             else:  # byte-level BPE (Ġ) or sentencepiece (▁) marks word starts
                 if tok[0] in "Ġ▁":
-                    start[i] = tok[1:].isalpha() and fill_allowed(tok[1:])
+                    start[i] = tok[1:].isalpha() and whole(tok[1:])
                 else:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
