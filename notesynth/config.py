@@ -54,6 +54,9 @@ class SynthConfig:
     max_pieces_per_word: int = _setting(1, "Word-pieces the model may write per masked word (up to the original's "
                                            "count); 1: a whole in-vocabulary word, which avoids half-words and rare "
                                            "(identifying) tokens.")
+    new_words_only: bool = _setting(False, "Never fill a masked word with itself, so every masked word changes: fewer "
+                                           "retries and held notes, faster, but the notes read less like the site's "
+                                           "(realism AUC 0.95 against 0.89 on nursing notes).")
     phi_threshold: float | None = _setting(None, "PHI detector score threshold (none: the detector's benchmarked default).")
     phi_tagger: bool = _setting(True, "Add the learned PHI tagger (models/phi-tagger) to the rule detector on the "
                                       "original note: on held-out names and date formats, 3x fewer gold PHI spans "

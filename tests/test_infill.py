@@ -172,3 +172,38 @@ def test_medical_word_rule_matches_the_masker():
         assert medical.is_medical_word(word) and word in protected
     for word in ("family", "visited", "the"):
         assert not medical.is_medical_word(word) and word not in protected
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from notesynth.config import default_model_path
+
+    return Infiller(default_model_path(), "cpu", InfillSettings())
+
+
+NURSING = ("Pt resting comfortably in bed overnight with no complaints of pain. Lungs clear, "
+           "sats stable on room air. Tolerating diet well, voiding in commode. Family in to visit "
+           "this evening and updated on plan of care. Will continue to monitor closely overnight.")
+
+
+def test_a_masked_word_is_never_filled_with_itself(shipped):
+    """The model predicts many of the masked words back; with new_words_only every one changes."""
+    same = {True: 0, False: 0}
+    for new_only in (True, False):
+        inf = shipped.with_settings(InfillSettings(new_words_only=new_only))
+        for seed in range(6):
+            job = _job(NURSING, seed, ratio=0.6)
+            for i, fill in inf.fill([job])[0].items():
+                same[new_only] += fill.lower() == job.plan.segments[i].text.lower()
+    assert same[False] > 0, "the model never predicted a masked word back: the test proves nothing"
+    assert same[True] == 0
+
+
+def test_one_piece_fills_are_words_synth_would_keep(shipped, sample_rows):
+    """No half-words: a one-piece fill is a known word, not a first piece such as 'con' (cont)."""
+    from notesynth.unknown import known_words
+
+    known = known_words()
+    for n, row in enumerate(sample_rows[:4]):
+        for fill in shipped.fill([_job(row["text"], n, ratio=0.6)])[0].values():
+            assert fill.lower() in known, fill

@@ -25,7 +25,7 @@ import copy
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -54,6 +54,7 @@ class InfillSettings:
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
     backend: str = "auto"          # auto, torch or onnx (backend.py)
     remask: float = 0.0            # share of committed fills re-scored and re-masked per later pass
+    new_words_only: bool = False   # a masked word is never filled with itself (its first piece is barred)
 
     @classmethod
     def from_config(cls, c, **overrides) -> "InfillSettings":
@@ -61,7 +62,8 @@ class InfillSettings:
         values = dict(passes=c.passes, strategy=c.strategy, temperature=c.temperature, top_k=c.top_k,
                       top_p=c.top_p, window=c.window, batch_size=c.batch_size,
                       max_pieces_per_word=c.max_pieces_per_word,
-                      backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", 0.0))
+                      backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", 0.0),
+                      new_words_only=getattr(c, "new_words_only", False))
         values.update(overrides)
         return cls(**values)
 
@@ -88,6 +90,7 @@ class _NoteState:
     windows: list[tuple[int, int]]
     owner: dict[int, int]  # position -> window index
     filled: set[int]       # mask positions holding a committed fill
+    barred: dict[int, int] = field(default_factory=dict)  # first-piece position -> the original's piece
 
 
 @dataclass
@@ -205,7 +208,16 @@ class Infiller:
                 owner[p] = min(range(len(windows)), key=lambda w: abs(p - (windows[w][0] + windows[w][1]) / 2))
         gen = torch.Generator().manual_seed(job.seed & 0x7FFF_FFFF_FFFF_FFFF)
         open_ = {p for s in slots for p in s.positions}
-        return _NoteState(ids, slots, open_, first, gen, windows, owner, set())
+        barred = self._original_pieces(segments, slots) if self.settings.new_words_only else {}
+        return _NoteState(ids, slots, open_, first, gen, windows, owner, set(), barred)
+
+    def _original_pieces(self, segments, slots: list[_Slot]) -> dict[int, int]:
+        """For each slot's first position, the first piece of the word it replaces."""
+        words = [segments[slot.segment].text for slot in slots]
+        if not self.wordpiece:
+            words = [" " + w for w in words]
+        ids = self.tokenizer(words, add_special_tokens=False)["input_ids"] if words else []
+        return {slot.positions[0]: piece[0] for slot, piece in zip(slots, ids) if piece}
 
     # ---------------------------------------------------------------- filling
     @torch.no_grad()
@@ -324,7 +336,14 @@ class Infiller:
         rescored = [i for i, (n, q) in enumerate(rows) if q not in uniforms[n]]
         if drawn:
             u = torch.tensor([uniforms[rows[i][0]][rows[i][1]] for i in drawn], dtype=torch.float64)
-            tokens, conf = self._sample_rows(table[drawn] if len(drawn) < len(rows) else table, rev, columns_cpu, u)
+            logits = table[drawn] if len(drawn) < len(rows) else table
+            bar = [(r, int(column_of[states[rows[i][0]].barred[rows[i][1]]])) for r, i in enumerate(drawn)
+                   if first and rows[i][1] in states[rows[i][0]].barred]
+            bar = [(r, c) for r, c in bar if c >= 0]
+            if bar:  # the word a mask replaces is never its own fill
+                logits = logits.clone()
+                logits[[r for r, _ in bar], [c for _, c in bar]] = float("-inf")
+            tokens, conf = self._sample_rows(logits, rev, columns_cpu, u)
             for i, t, c in zip(drawn, tokens.tolist(), conf.tolist()):
                 n, q = rows[i]
                 samples[n][q] = (t, c)
