@@ -59,6 +59,8 @@ def main() -> None:
                     help="re-surrogate every gold span from this held-out source (held-out patients only)")
     ap.add_argument("--all-patients", action="store_true", help="with --resurrogate: every note, not only held-out")
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a SynthConfig setting other than its default (repeatable), e.g. --set max_pieces_per_word=3")
     ap.add_argument("--phi-tagger", action=argparse.BooleanOptionalAction, default=SynthConfig().phi_tagger,
                     help="the learned PHI tagger on the original (default: as synth)")
     args = ap.parse_args()
@@ -71,7 +73,13 @@ def main() -> None:
         rows = make_dataset(rows, args.resurrogate, audited, args.seed)
         print(f"re-surrogated from {args.resurrogate!r}; {'all' if args.all_patients else 'held-out'} patients")
     rows = rows[: args.limit] if args.limit else rows
-    synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size, phi_tagger=args.phi_tagger))
+    from realism import _setting
+
+    settings = dict(_setting(item) for item in args.set)
+    synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size, phi_tagger=args.phi_tagger,
+                                    **settings))
+    if settings:
+        print(f"settings other than the defaults: {settings}")
     t0 = time.perf_counter()
     results = []
     for i in range(0, len(rows), args.batch_size):
