@@ -34,7 +34,7 @@ def main() -> None:
     fp32 = Infiller(model, "cpu", InfillSettings(backend="torch"))
     int8 = Infiller(model, "cpu", InfillSettings(backend="onnx"))
     tok = fp32.tokenizer
-    allowed = fp32._kinds[True][0]  # the word-pieces a one-piece fill may write
+    allowed = fp32._kinds["whole"][0]  # the word-pieces a one-piece fill may write
     gen = torch.Generator().manual_seed(0)
     same = same_allowed = in_top5 = total = 0
     seconds = {"torch": 0.0, "onnx": 0.0}

@@ -56,7 +56,7 @@ def test_onnx_and_torch_fill_the_same_top1_words(exported):
     torch_inf = Infiller(str(exported), "cpu", InfillSettings(backend="torch"))
     assert (onnx_inf.backend.name, torch_inf.backend.name) == ("onnx", "torch")
     input_ids, attention, select = _inputs(onnx_inf.tokenizer, TEXT)
-    columns = onnx_inf._kinds[True][0]
+    columns = onnx_inf._kinds["whole"][0]
     with torch.no_grad():
         a = onnx_inf.backend.logits(input_ids, attention, select, columns)
         b = torch_inf.backend.logits(input_ids, attention, select, columns)

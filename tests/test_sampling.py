@@ -73,7 +73,7 @@ def test_batched_draw_matches_the_rule_row_by_row(infiller, top_k, top_p):
     """The fast path (candidates by logit) gives exactly what the rule gives over the whole
     row, ties included: logits on a coarse grid make many equal rounded probabilities."""
     inf = infiller.with_settings(replace(infiller.settings, top_k=top_k, top_p=top_p))
-    columns, _, rev, _ = inf._kinds[True]
+    columns, _, rev, _ = inf._kinds["whole"]
     gen = torch.Generator().manual_seed(3)
     rows = 64
     logits = torch.round(torch.randn(rows, len(columns), generator=gen) * 3) / 2
@@ -113,7 +113,7 @@ def test_remask_replaces_a_wrong_early_fill(tiny_model):
     for remask in (0.0, 0.2):
         inf = Infiller(str(tiny_model), "cpu", InfillSettings(passes=3, remask=remask, backend="torch"))
         first = inf._encode(job).slots[0]   # committed in pass 1 (flat: ties go to the first positions)
-        columns = inf._kinds[True][0]
+        columns = inf._kinds["whole"][0]
         word = inf.tokenizer.convert_ids_to_tokens(int(columns[-1]))  # never a flat draw (top-k by id)
         inf.backend = CertainLater(first.positions[0], len(columns) - 1)
         fills = inf.fill([job])[0]

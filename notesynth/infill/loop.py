@@ -51,7 +51,7 @@ class InfillSettings:
     top_p: float = 0.95
     window: int = 256
     batch_size: int = 8
-    max_pieces_per_word: int = 1   # 1: each masked word becomes one whole in-vocabulary word
+    max_pieces_per_word: int = 1   # 1: each masked word becomes one whole, known word
     backend: str = "auto"          # auto, torch or onnx (backend.py)
     remask: float = 0.0            # share of committed fills re-scored and re-masked per later pass
     new_words_only: bool = False   # a masked word is never filled with itself (its first piece is barred)
@@ -91,6 +91,7 @@ class _NoteState:
     owner: dict[int, int]  # position -> window index
     filled: set[int]       # mask positions holding a committed fill
     barred: dict[int, int] = field(default_factory=dict)  # first-piece position -> the original's piece
+    whole: set[int] = field(default_factory=set)          # positions that are a whole (one-piece) fill
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Infiller:
         self.model_name = model
         self.backend = make_backend(self.settings.backend, model, self.model, self.device)
         self.window = self._window_for(self.settings)
-        self._build_vocab_masks(self.settings)
+        self._build_vocab_masks()
         self.timings = {"forward": 0.0, "head": 0.0, "sampling": 0.0}  # seconds, accumulated (for benchmarks)
 
     def with_settings(self, settings: InfillSettings) -> "Infiller":
@@ -118,8 +119,6 @@ class Infiller:
         other = copy.copy(self)
         other.settings = settings
         other.window = self._window_for(settings)
-        if (settings.max_pieces_per_word == 1) != (self.settings.max_pieces_per_word == 1):
-            other._build_vocab_masks(settings)
         return other
 
     def _window_for(self, settings: InfillSettings) -> int:
@@ -132,20 +131,18 @@ class Infiller:
             return self.settings.batch_size
         return max(self.settings.batch_size, GPU_MIN_WINDOWS)
 
-    def _build_vocab_masks(self, settings: InfillSettings) -> None:
-        """Which pieces a fill may start a word with, and continue one with.  With one piece per
-        word, the piece is the whole fill, so it must be a word `synth` would keep verbatim
+    def _build_vocab_masks(self) -> None:
+        """Which pieces a fill may write: a whole one-piece word, a longer word's first piece, or
+        a continuation.  A one-piece fill must be a word `synth` would keep verbatim
         (unknown.known_words): a model asked for one piece where the site writes a longer word
         otherwise writes that word's first piece ("con" for "cont", "las" for "lasix")."""
-        whole = fill_allowed
-        if settings.max_pieces_per_word == 1:
-            from notesynth.unknown import known_words
+        from notesynth.unknown import known_words
 
-            known = known_words()
-            whole = lambda w: fill_allowed(w) and w.lower() in known  # noqa: E731
+        known = known_words()
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
         special = set(self.tokenizer.all_special_ids)
         start = torch.zeros(len(tokens), dtype=torch.bool)
+        whole = torch.zeros(len(tokens), dtype=torch.bool)
         cont = torch.zeros(len(tokens), dtype=torch.bool)
         self.wordpiece = any(t.startswith("##") for t in tokens[:5000] if t)
         for i, tok in enumerate(tokens):
@@ -155,28 +152,32 @@ class Infiller:
                 if tok.startswith("##"):
                     cont[i] = tok[2:].isalpha()
                 else:
-                    start[i] = tok.isalpha() and whole(tok)
+                    start[i] = tok.isalpha() and fill_allowed(tok)
+                    whole[i] = start[i] and tok.lower() in known
             else:  # byte-level BPE (Ġ) or sentencepiece (▁) marks word starts
                 if tok[0] in "Ġ▁":
-                    start[i] = tok[1:].isalpha() and whole(tok[1:])
+                    start[i] = tok[1:].isalpha() and fill_allowed(tok[1:])
+                    whole[i] = start[i] and tok[1:].lower() in known
                 else:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
         pad = max(0, n_logits - len(tokens))
-        self.start_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
+        self.first_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
+        self.start_ok = torch.cat([whole, torch.zeros(pad, dtype=torch.bool)])[:n_logits]  # one-piece fills
         self.cont_ok = torch.cat([cont, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
         if not bool(self.cont_ok.any()):
-            self.cont_ok = self.start_ok.clone()
-        # per kind (True: a word's first piece): the head's columns, their tie-break keys, token -> column
+            self.cont_ok = self.first_ok.clone()
+        # per kind of position (a whole one-piece fill, a longer fill's first piece, a continuation):
+        # the head's columns, their tie-break keys, token -> column
         self.n_logits = n_logits
         key_dtype = torch.int32 if (SCALE + 1) * n_logits < 2**31 else torch.int64
         self._kinds = {}
-        for first, ok in ((True, self.start_ok), (False, self.cont_ok)):
+        for kind, ok in (("whole", self.start_ok), ("first", self.first_ok), ("cont", self.cont_ok)):
             columns = ok.nonzero().squeeze(1)
             column_of = torch.full((n_logits,), -1, dtype=torch.long)
             column_of[columns] = torch.arange(len(columns))
             dev = self.device
-            self._kinds[first] = (columns, columns.to(dev), (n_logits - 1 - columns).to(key_dtype).to(dev),
+            self._kinds[kind] = (columns, columns.to(dev), (n_logits - 1 - columns).to(key_dtype).to(dev),
                                   column_of)
 
     # ---------------------------------------------------------------- encoding
@@ -192,11 +193,14 @@ class Infiller:
         ids: list[int] = []
         slots: list[_Slot] = []
         first: set[int] = set()
+        whole: set[int] = set()
         for i, seg in enumerate(segments):
             if seg.kind == "mask":
                 n = max(1, min(next(widths), self.settings.max_pieces_per_word))
                 positions = list(range(len(ids), len(ids) + n))
                 first.add(positions[0])
+                if n == 1:
+                    whole.add(positions[0])
                 ids.extend([tok.mask_token_id] * n)
                 slots.append(_Slot(i, positions))
             elif seg.text:
@@ -209,7 +213,7 @@ class Infiller:
         gen = torch.Generator().manual_seed(job.seed & 0x7FFF_FFFF_FFFF_FFFF)
         open_ = {p for s in slots for p in s.positions}
         barred = self._original_pieces(segments, slots) if self.settings.new_words_only else {}
-        return _NoteState(ids, slots, open_, first, gen, windows, owner, set(), barred)
+        return _NoteState(ids, slots, open_, first, gen, windows, owner, set(), barred, whole)
 
     def _original_pieces(self, segments, slots: list[_Slot]) -> dict[int, int]:
         """For each slot's first position, the first piece of the word it replaces."""
@@ -268,17 +272,17 @@ class Infiller:
                     for q in positions:
                         hidden[(n, q)] = rows[offset]
                         offset += 1
-        groups: dict[tuple[int, bool], list] = {}
+        groups: dict[tuple[int, str], list] = {}
         for n, (st, ask) in enumerate(zip(states, asks)):
             for q in sorted(ask.sample + ask.score):
-                groups.setdefault((n, q in st.first_piece), []).append(hidden[(n, q)])
+                groups.setdefault((n, _kind_of(st, q)), []).append(hidden[(n, q)])
         self.timings["forward"] += time.perf_counter() - started
         return {key: torch.stack(rows) for key, rows in groups.items()}
 
-    def _head(self, hidden: dict, keys: list, first: bool) -> torch.Tensor:
+    def _head(self, hidden: dict, keys: list, kind: str) -> torch.Tensor:
         """Head logits over the allowed columns for the rows of some notes (one kind), stacked."""
         started = time.perf_counter()
-        columns = self._kinds[first][1]
+        columns = self._kinds[kind][1]
         if self.device == "cpu":  # per note: the head's matrix sizes depend on the note alone
             out = torch.cat([self.backend.head(hidden[key], columns) for key in keys])
         else:  # one call for the chunk
@@ -315,30 +319,30 @@ class Infiller:
         uniforms = [dict(zip(ask.sample, torch.rand(len(ask.sample), generator=st.generator,
                                                      dtype=torch.float64).tolist()))
                     for st, ask in zip(states, asks)]
-        for first in (True, False):
-            keys = [(n, first) for n in range(len(states)) if (n, first) in hidden]
+        for kind in KINDS:
+            keys = [(n, kind) for n in range(len(states)) if (n, kind) in hidden]
             chunk: list = []
             for i, key in enumerate(keys):
                 chunk.append(key)
                 if i + 1 < len(keys) and sum(len(hidden[k]) for k in chunk) < SAMPLE_CHUNK:
                     continue
-                self._choose_chunk(states, asks, hidden, chunk, first, uniforms, samples, scores)
+                self._choose_chunk(states, asks, hidden, chunk, kind, uniforms, samples, scores)
                 chunk = []
         self.timings["sampling"] += time.perf_counter() - started - (self.timings["head"] - head0)
         return samples, scores
 
-    def _choose_chunk(self, states, asks, hidden, keys, first, uniforms, samples, scores) -> None:
-        columns_cpu, _, rev, column_of = self._kinds[first]
-        table = self._head(hidden, keys, first)
+    def _choose_chunk(self, states, asks, hidden, keys, kind, uniforms, samples, scores) -> None:
+        columns_cpu, _, rev, column_of = self._kinds[kind]
+        table = self._head(hidden, keys, kind)
         rows = [(n, q) for n, _ in keys for q in sorted(asks[n].sample + asks[n].score)
-                if (q in states[n].first_piece) == first]
+                if _kind_of(states[n], q) == kind]
         drawn = [i for i, (n, q) in enumerate(rows) if q in uniforms[n]]
         rescored = [i for i, (n, q) in enumerate(rows) if q not in uniforms[n]]
         if drawn:
             u = torch.tensor([uniforms[rows[i][0]][rows[i][1]] for i in drawn], dtype=torch.float64)
             logits = table[drawn] if len(drawn) < len(rows) else table
             bar = [(r, int(column_of[states[rows[i][0]].barred[rows[i][1]]])) for r, i in enumerate(drawn)
-                   if first and rows[i][1] in states[rows[i][0]].barred]
+                   if kind != "cont" and rows[i][1] in states[rows[i][0]].barred]
             bar = [(r, c) for r, c in bar if c >= 0]
             if bar:  # the word a mask replaces is never its own fill
                 logits = logits.clone()
@@ -393,6 +397,14 @@ class Infiller:
                 word = self.tokenizer.convert_tokens_to_string(pieces).strip()
             fills[slot.segment] = match_case(job.plan.segments[slot.segment].text, word, title=True)
         return fills
+
+
+KINDS = ("whole", "first", "cont")
+
+
+def _kind_of(st: _NoteState, q: int) -> str:
+    """Which vocabulary a position draws from: a whole one-piece word, a first piece, a continuation."""
+    return "whole" if q in st.whole else "first" if q in st.first_piece else "cont"
 
 
 def _bucket(n: int) -> int:
