@@ -81,3 +81,32 @@ def run_watched(cmd: list[str], env: dict | None = None, interval: float = 0.25,
     thread.join()
     return {"wall": time.perf_counter() - start, "code": proc.returncode, "stderr": err or "", "pid": proc.pid,
             "peaks": peaks, "names": names}
+
+
+def corpus_heldout(names: list[str], trained_as: str | None = None, seed: int = 13) -> dict[str, list[dict]]:
+    """The rows of corpus files (../shared/data/corpus/NAME) that `notesynth train` held out.
+
+    train's split is seeded by each source path *as given on its command line*, so the same
+    file spelled another way splits differently: ``trained_as`` is the folder as the model's
+    training command spelled it (its model card, "Command"); default: this folder, absolute."""
+    from notesynth.train import split_documents
+
+    folder = trained_as or str(SHARED / "corpus")
+    out = {}
+    for name in names:
+        rows = [r for r in load_jsonl(SHARED / "corpus" / name) if r.get("text", "").strip()]
+        _, held = split_documents({f"{folder.rstrip('/')}/{name}": [r["text"] for r in rows]}, 0.05, seed)
+        held = set(held)
+        out[name] = [r for r in rows if r["text"] in held]
+    return out
+
+
+def parse_setting(item: str) -> tuple[str, object]:
+    """'passes=2' -> ('passes', 2): a SynthConfig field, typed by its default (bench --set/--grid)."""
+    from notesynth import SynthConfig
+
+    key, _, value = item.partition("=")
+    default = getattr(SynthConfig(), key)  # AttributeError names a field that does not exist
+    if isinstance(default, bool):
+        return key, value.lower() in ("1", "true", "yes")
+    return key, type(default)(value) if default is not None else float(value)

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import torch
-from _common import ROOT, SHARED, load_jsonl, peak_rss_mb
+from _common import ROOT, SHARED, corpus_heldout, load_jsonl, peak_rss_mb
 
-from notesynth.train import WholeWordMaskCollator, encode_blocks, evaluate_blocks, load_corpus_texts, split_documents
+from notesynth.train import WholeWordMaskCollator, encode_blocks, evaluate_blocks
 
 
 def main() -> None:
@@ -33,6 +33,9 @@ def main() -> None:
     ap.add_argument("--nursing", choices=("heldout", "all"), default="heldout",
                     help="nursing notes scored: the held-out patients' (default) or all")
     ap.add_argument("--skip-speed", action="store_true", help="only the accuracy figures")
+    ap.add_argument("--train-corpus", default=None,
+                    help="the corpus folder as the model's training command spelled it (its card); the split "
+                         "of held-out documents depends on it (default: ../shared/data/corpus, absolute)")
     args = ap.parse_args()
 
     from transformers import AutoModelForMaskedLM, AutoTokenizer
@@ -68,8 +71,8 @@ def main() -> None:
         best, median = timed(lambda: model(input_ids=ids, attention_mask=att))
         print(f"forward with the MLM head at every position (not what the infiller does): {best:.0f} tokens/s "
               f"(median {median:.0f})")
-    corpus = [str(SHARED / "corpus" / "mtsamples.jsonl"), str(SHARED / "corpus" / "e3c_case_reports.jsonl")]
-    _, held = split_documents(load_corpus_texts(corpus), 0.05, args.seed)
+    held = [r["text"] for rows in corpus_heldout(["mtsamples.jsonl", "e3c_case_reports.jsonl"], args.train_corpus,
+                                                  args.seed).values() for r in rows]
     if args.nursing == "heldout":
         from realism import nursing_rows
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import sys
 
-from _common import SHARED, load_audit, load_jsonl, peak_rss_mb
+from _common import SHARED, load_audit, load_jsonl, parse_setting, peak_rss_mb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heldout.dataset import make_dataset  # noqa: E402
@@ -73,9 +73,7 @@ def main() -> None:
         rows = make_dataset(rows, args.resurrogate, audited, args.seed)
         print(f"re-surrogated from {args.resurrogate!r}; {'all' if args.all_patients else 'held-out'} patients")
     rows = rows[: args.limit] if args.limit else rows
-    from realism import _setting
-
-    settings = dict(_setting(item) for item in args.set)
+    settings = dict(parse_setting(item) for item in args.set)
     synth = Synthesizer(SynthConfig(model=args.model, seed=0, batch_size=args.batch_size, phi_tagger=args.phi_tagger,
                                     **settings))
     if settings:

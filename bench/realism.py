@@ -18,7 +18,7 @@ import random
 import time
 from collections import Counter
 
-from _common import SHARED, load_jsonl
+from _common import SHARED, load_jsonl, parse_setting
 
 NURSING = SHARED / "phi" / "physionet_nursing_dev.jsonl"
 
@@ -111,7 +111,7 @@ def main() -> None:
         copies = redact_copies(rows, args.seed)
         res = realism_auc({r["id"]: r["text"] for r in rows}, copies)
         print(f"redact (surrogates only): realism AUC {res.auc:.3f} ({time.perf_counter() - t0:.0f} s)")
-    fixed = dict(_setting(item) for item in args.set)
+    fixed = dict(parse_setting(item) for item in args.set)
     for settings in _grid(args.grid):
         settings = {**fixed, **settings}
         label = "synth (" + (", ".join(f"{k}={v}" for k, v in settings.items()) or "default settings") + ")"
@@ -145,22 +145,11 @@ def telling(real: dict, synthetic: dict, k: int) -> None:
     print("    gives real away:      " + ", ".join(names[i] for i in order[:k]))
 
 
-def _setting(item: str) -> tuple[str, object]:
-    """'passes=2' -> ('passes', 2), typed by the SynthConfig field's default."""
-    from notesynth import SynthConfig
-
-    key, _, value = item.partition("=")
-    default = getattr(SynthConfig(), key)  # AttributeError names a field that does not exist
-    if isinstance(default, bool):
-        return key, value.lower() in ("1", "true", "yes")
-    return key, type(default)(value) if default is not None else float(value)
-
-
 def _grid(items: list[str]) -> list[dict]:
     combos: list[dict] = [{}]
     for item in items:
         key, _, values = item.partition("=")
-        combos = [{**c, **dict([_setting(f"{key}={v}")])} for c in combos for v in values.split(",")]
+        combos = [{**c, **dict([parse_setting(f"{key}={v}")])} for c in combos for v in values.split(",")]
     return combos
 
 

@@ -23,7 +23,7 @@ import re
 import time
 from collections import Counter
 
-from _common import SHARED, load_jsonl, peak_rss_mb
+from _common import SHARED, corpus_heldout, load_jsonl, peak_rss_mb
 
 from notesynth import SynthConfig, Synthesizer
 
@@ -49,17 +49,12 @@ class Timer:
             self.totals[self.name] = self.totals.get(self.name, 0.0) + time.perf_counter() - t
 
 
-def long_notes(limit: int, lo: int = 400, hi: int = 650) -> list[dict]:
-    """MTSamples notes of about 500 words that the default model never trained on: the 5% of
-    mtsamples.jsonl that `notesynth train` held out (same split function and seed, 13), so the
-    memorisation check measures synthesis, not recall of training text."""
-    from notesynth.train import load_corpus_texts, split_documents
-
-    path = SHARED / "corpus" / "mtsamples.jsonl"
-    rows = load_jsonl(path)
-    _, held = split_documents(load_corpus_texts([str(path)]), 0.05, 13)
-    held = set(held)
-    rows = [r for r in rows if r["text"] in held and lo <= len(r["text"].split()) <= hi]
+def long_notes(limit: int, trained_as: str | None = None, lo: int = 400, hi: int = 650) -> list[dict]:
+    """MTSamples notes of about 500 words that the model never trained on: the 5% of
+    mtsamples.jsonl its `notesynth train` held out (``trained_as``: see _common.corpus_heldout),
+    so the memorisation check measures synthesis, not recall of training text."""
+    rows = [r for r in corpus_heldout(["mtsamples.jsonl"], trained_as)["mtsamples.jsonl"]
+            if lo <= len(r["text"].split()) <= hi]
     rows.sort(key=lambda r: ("discharge" not in r.get("specialty", "").lower(), r["id"]))
     return [{"id": r["id"], "text": r["text"]} for r in rows[:limit]]
 
@@ -109,6 +104,9 @@ def main() -> None:
     ap.add_argument("--sets", default="nursing,long")
     ap.add_argument("--limit", type=int, default=200, help="nursing notes")
     ap.add_argument("--long-limit", type=int, default=40, help="~500-word notes")
+    ap.add_argument("--train-corpus", default=None,
+                    help="the corpus folder as the model's training command spelled it (its card); the split "
+                         "of held-out documents depends on it (default: ../shared/data/corpus, absolute)")
     ap.add_argument("--model", default="")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--device", default="cpu")
@@ -139,7 +137,7 @@ def main() -> None:
     print(f"load time: {load_s:.1f}s  load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
     results = []
     for name in args.sets.split(","):
-        rows = load_jsonl(args.data, args.limit) if name == "nursing" else long_notes(args.long_limit)
+        rows = load_jsonl(args.data, args.limit) if name == "nursing" else long_notes(args.long_limit, args.train_corpus)
         res = run_set(name, rows, synth, args.batch_size, totals)
         res["backend"] = backend
         res["load_average_after"] = round(os.getloadavg()[0], 2)

@@ -23,6 +23,14 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+ONNX_FILE = "model.int8.onnx"          # beside the weights, in the fill model's and the tagger's folders
+BACKENDS = ("auto", "torch", "onnx")   # auto: the int8 graph when it is there and matches, else torch
+
+
+def onnx_file(folder: str | Path) -> Optional[Path]:
+    """The int8 ONNX graph beside a local model's weights, if there is one."""
+    path = Path(folder) / ONNX_FILE
+    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ def export_onnx(
     from notesynth.phi.tagger import TaggerUnavailable
     from notesynth.phi.tagger.onnx import export_tagger_onnx, is_token_classifier
 
-    export = export_tagger_onnx if is_token_classifier(model) else export_onnx
+    tagger = is_token_classifier(model)
+    export = export_tagger_onnx if tagger else export_onnx
     try:
         result = export(model, out, per_channel=per_channel)
     except (ModelLoadError, TaggerUnavailable, OnnxUnavailable) as exc:
@@ -43,7 +44,7 @@ def export_onnx(
     except OSError as exc:
         fail(f"could not write the ONNX file: {exc.strerror or exc}", ExitCode.SETUP)
     typer.echo(f"wrote {result.path} ({result.bytes / 1e6:.1f} MB) in {result.seconds:.0f}s; "
-               f"int8 vs fp32 {'tag probabilities' if is_token_classifier(model) else 'hidden states'} on a probe "
+               f"int8 vs fp32 {'tag probabilities' if tagger else 'hidden states'} on a probe "
                f"sentence: max |difference| {result.max_abs_diff:.3f}")
 
 

@@ -22,11 +22,9 @@ import torch
 import torch.nn.functional as F
 
 from notesynth.infill.model import ModelLoadError, masked_only_logits
+from notesynth.onnx_int8 import BACKENDS, ONNX_FILE, onnx_file  # noqa: F401  (ONNX_FILE re-exported)
 
 log = logging.getLogger(__name__)
-
-BACKENDS = ("auto", "torch", "onnx")
-ONNX_FILE = "model.int8.onnx"
 
 
 def head_parts(model):
@@ -124,12 +122,6 @@ def _half_if_finite(model):
         return half
     log.warning("the model computes non-finite values in fp16: running it in fp32 on %s", device)
     return half.float()
-
-
-def onnx_file(model: str) -> Path | None:
-    """The int8 ONNX encoder beside a local model's weights, if there is one."""
-    path = Path(model) / ONNX_FILE
-    return path if path.is_file() else None
 
 
 def make_backend(choice: str, model_name: str, model, device: str) -> FillBackend:

@@ -25,7 +25,7 @@ import copy
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -85,13 +85,12 @@ class _NoteState:
     ids: list[int]
     slots: list[_Slot]
     open: set[int]
-    first_piece: set[int]
+    kind: dict[int, str]   # mask position -> "whole" (a one-piece fill), "first" or "cont" piece of a longer one
     generator: torch.Generator
     windows: list[tuple[int, int]]
     owner: dict[int, int]  # position -> window index
     filled: set[int]       # mask positions holding a committed fill
-    barred: dict[int, int] = field(default_factory=dict)  # first-piece position -> the original's piece
-    whole: set[int] = field(default_factory=set)          # positions that are a whole (one-piece) fill
+    barred: dict[int, int]  # a slot's first position -> the first piece of the word it replaces (new_words_only)
 
 
 @dataclass
@@ -186,21 +185,25 @@ class Infiller:
         segments = job.plan.segments
         texts = [seg.text for seg in segments if seg.kind != "mask" and seg.text]
         pieces = iter(tok(texts, add_special_tokens=False)["input_ids"] if texts else [])
-        widths = iter([1] * len(segments))
-        if self.settings.max_pieces_per_word > 1:  # how many pieces the original word had (capped)
-            words = [seg.text if self.wordpiece else " " + seg.text for seg in segments if seg.kind == "mask"]
-            widths = iter(len(t) for t in (tok(words, add_special_tokens=False)["input_ids"] if words else []))
+        # the masked words' own pieces: how many a fill may have (capped), and which it may not start with
+        masked = [seg.text if self.wordpiece else " " + seg.text for seg in segments if seg.kind == "mask"]
+        if masked and (self.settings.max_pieces_per_word > 1 or self.settings.new_words_only):
+            originals = iter(tok(masked, add_special_tokens=False)["input_ids"])
+        else:
+            originals = iter([[]] * len(masked))
         ids: list[int] = []
         slots: list[_Slot] = []
-        first: set[int] = set()
-        whole: set[int] = set()
+        kind: dict[int, str] = {}
+        barred: dict[int, int] = {}
         for i, seg in enumerate(segments):
             if seg.kind == "mask":
-                n = max(1, min(next(widths), self.settings.max_pieces_per_word))
+                original = next(originals)
+                n = max(1, min(len(original), self.settings.max_pieces_per_word))
                 positions = list(range(len(ids), len(ids) + n))
-                first.add(positions[0])
-                if n == 1:
-                    whole.add(positions[0])
+                kind.update({p: "cont" for p in positions[1:]})
+                kind[positions[0]] = "whole" if n == 1 else "first"
+                if self.settings.new_words_only and original:
+                    barred[positions[0]] = original[0]
                 ids.extend([tok.mask_token_id] * n)
                 slots.append(_Slot(i, positions))
             elif seg.text:
@@ -212,16 +215,7 @@ class Infiller:
                 owner[p] = min(range(len(windows)), key=lambda w: abs(p - (windows[w][0] + windows[w][1]) / 2))
         gen = torch.Generator().manual_seed(job.seed & 0x7FFF_FFFF_FFFF_FFFF)
         open_ = {p for s in slots for p in s.positions}
-        barred = self._original_pieces(segments, slots) if self.settings.new_words_only else {}
-        return _NoteState(ids, slots, open_, first, gen, windows, owner, set(), barred, whole)
-
-    def _original_pieces(self, segments, slots: list[_Slot]) -> dict[int, int]:
-        """For each slot's first position, the first piece of the word it replaces."""
-        words = [segments[slot.segment].text for slot in slots]
-        if not self.wordpiece:
-            words = [" " + w for w in words]
-        ids = self.tokenizer(words, add_special_tokens=False)["input_ids"] if words else []
-        return {slot.positions[0]: piece[0] for slot, piece in zip(slots, ids) if piece}
+        return _NoteState(ids, slots, open_, kind, gen, windows, owner, set(), barred)
 
     # ---------------------------------------------------------------- filling
     @torch.no_grad()
@@ -275,7 +269,7 @@ class Infiller:
         groups: dict[tuple[int, str], list] = {}
         for n, (st, ask) in enumerate(zip(states, asks)):
             for q in sorted(ask.sample + ask.score):
-                groups.setdefault((n, _kind_of(st, q)), []).append(hidden[(n, q)])
+                groups.setdefault((n, st.kind[q]), []).append(hidden[(n, q)])
         self.timings["forward"] += time.perf_counter() - started
         return {key: torch.stack(rows) for key, rows in groups.items()}
 
@@ -335,14 +329,14 @@ class Infiller:
         columns_cpu, _, rev, column_of = self._kinds[kind]
         table = self._head(hidden, keys, kind)
         rows = [(n, q) for n, _ in keys for q in sorted(asks[n].sample + asks[n].score)
-                if _kind_of(states[n], q) == kind]
+                if states[n].kind[q] == kind]
         drawn = [i for i, (n, q) in enumerate(rows) if q in uniforms[n]]
         rescored = [i for i, (n, q) in enumerate(rows) if q not in uniforms[n]]
         if drawn:
             u = torch.tensor([uniforms[rows[i][0]][rows[i][1]] for i in drawn], dtype=torch.float64)
             logits = table[drawn] if len(drawn) < len(rows) else table
             bar = [(r, int(column_of[states[rows[i][0]].barred[rows[i][1]]])) for r, i in enumerate(drawn)
-                   if kind != "cont" and rows[i][1] in states[rows[i][0]].barred]
+                   if rows[i][1] in states[rows[i][0]].barred]
             bar = [(r, c) for r, c in bar if c >= 0]
             if bar:  # the word a mask replaces is never its own fill
                 logits = logits.clone()
@@ -399,12 +393,7 @@ class Infiller:
         return fills
 
 
-KINDS = ("whole", "first", "cont")
-
-
-def _kind_of(st: _NoteState, q: int) -> str:
-    """Which vocabulary a position draws from: a whole one-piece word, a first piece, a continuation."""
-    return "whole" if q in st.whole else "first" if q in st.first_piece else "cont"
+KINDS = ("whole", "first", "cont")  # which vocabulary a mask position draws from (_NoteState.kind)
 
 
 def _bucket(n: int) -> int:

@@ -229,13 +229,14 @@ class PhiTagger:
 
 def _onnx_logits(model, folder: Path, config: TaggerConfig):
     """The int8 graph the config asks for, or None for the torch forward (``auto`` logs why)."""
-    from .onnx import BACKENDS, ONNX_FILE, OnnxTaggerLogits, tagger_onnx_file
+    from ...onnx_int8 import BACKENDS, ONNX_FILE, onnx_file
+    from .onnx import OnnxTaggerLogits
 
     if config.backend not in BACKENDS:
         raise TaggerUnavailable(f"unknown tagger backend {config.backend!r}; use one of {', '.join(BACKENDS)}")
     if config.backend == "torch" or (config.backend == "auto" and config.quantize):
         return None
-    path = tagger_onnx_file(folder)
+    path = onnx_file(folder)
     fix = f"run `notesynth export-onnx {folder}`"
     if path is None:
         if config.backend == "onnx":

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 
-from ...onnx_int8 import ExportResult, export_int8, make_session, stamp_problem, weights_digest
+from ...onnx_int8 import ONNX_FILE, ExportResult, export_int8, make_session, stamp_problem, weights_digest
 
 FORMAT = "notesynth-tagger-int8/1"
-ONNX_FILE = "model.int8.onnx"
-BACKENDS = ("auto", "torch", "onnx")
-
-
-def tagger_onnx_file(folder: str | Path) -> Optional[Path]:
-    path = Path(folder) / ONNX_FILE
-    return path if path.is_file() else None
 
 
 def is_token_classifier(folder: str | Path) -> bool:
