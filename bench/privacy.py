@@ -44,6 +44,12 @@ def survives(value: str, text: str) -> bool:
     return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE) is not None
 
 
+def hold_reason(reason: str) -> str:
+    """'leaked PHI: 2 span(s) of the original (DATE, NAME)' -> 'leaked PHI (DATE, NAME)'."""
+    labels = re.search(r"\(([A-Z_]+(?:, [A-Z_]+)*)\)", reason)
+    return reason.split(":")[0] + (f" ({labels.group(1)})" if labels else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=str(SHARED / "phi" / "physionet_nursing_dev.jsonl"))
@@ -114,6 +120,9 @@ def main() -> None:
 
     print(f"notes: {len(rows)} in {elapsed:.0f}s ({len(rows) / elapsed:.2f} notes/s); statuses {dict(status)}")
     print(f"held back: {status['held'] / len(rows):.4f}   errors: {status['error']}")
+    held_by = Counter(hold_reason(reason) for res in results if res.status == "held" and res.report
+                      for reason in res.report.reasons)
+    print("held back, by reason (a note may have several):", dict(held_by.most_common()) or "none")
     print(f"mean risk score: {sum(risks) / max(1, len(risks)):.4f}   attempts: {dict(sorted(attempts.items()))}")
     print(f"PHI survival rate (gold HIPAA spans in written notes): {gold_survived / max(1, gold_total):.4f} "
           f"({gold_survived}/{gold_total})")

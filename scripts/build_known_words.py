@@ -14,8 +14,14 @@ must hold ordinary words and no identifiers:
   (MTSamples, E3C, the PhysioNet nursing notes) and, for the nursing notes, by the notes
   of at least ``--min-patients`` different patients; never inside a gold PHI span;
 * minus **person names** (Faker, every locale, transliterated) unless the word is also
-  frequent English (Zipf >= ``--name-zipf``: "will", "brown", "young") or one of the
-  lexicon's common words.
+  frequent English (Zipf >= ``--name-zipf``: "will", "brown", "young"), one of the
+  lexicon's common words, or written in lower case, outside any gold PHI span, in at least
+  ``--min-lower-docs`` clinical documents ("mod", "con", "pleasant", "bath", "eve": names
+  in some locale, but nursing shorthand or plain words that a name written in a note,
+  capitalised, is not).
+
+Only the nursing notes of the patients ``models/default`` trained on are read (patient
+number not divisible by 5), so the held-out patients of the benchmarks stay unseen.
 
 Run:  .venv/bin/python scripts/build_known_words.py            (writes the resource)
       .venv/bin/python scripts/build_known_words.py --dry-run  (only prints)
@@ -60,20 +66,29 @@ def person_names() -> set[str]:
     return names
 
 
-def clinical_words(min_docs: int, min_patients: int) -> Counter:
+def clinical_words(min_docs: int, min_patients: int) -> tuple[Counter, Counter]:
+    """Words of at least ``min_docs`` clinical documents (and ``min_patients`` nursing patients),
+    never in a gold PHI span; and, per word, the documents that write it in lower case."""
     docs: Counter = Counter()
+    lower: Counter = Counter()
     patients: dict[str, set] = defaultdict(set)
     in_phi: set[str] = set()
     for path in sorted((SHARED / "corpus").glob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
-            docs.update({w.lower() for w in WORD.findall(json.loads(line)["text"])})
+            words = WORD.findall(json.loads(line)["text"])
+            docs.update({w.lower() for w in words})
+            lower.update({w for w in words if w.islower()})
     for line in (SHARED / "phi" / "physionet_nursing_dev.jsonl").open(encoding="utf-8"):
         row = json.loads(line)
+        patient = row["id"].split("-")[1]
+        if int(patient) % 5 == 0:  # a held-out patient of the benchmarks
+            continue
         text = row["text"]
         for s in row["spans"]:
             in_phi.update(w.lower() for w in WORD.findall(text[s["start"]:s["end"]]))
-        patient = row["id"].split("-")[1]
-        for w in {w.lower() for w in WORD.findall(text)}:
+        words = WORD.findall(text)
+        lower.update({w for w in words if w.islower()})
+        for w in {w.lower() for w in words}:
             docs[w] += 1
             patients[w].add(patient)
     out = Counter()
@@ -83,7 +98,7 @@ def clinical_words(min_docs: int, min_patients: int) -> Counter:
         if w in patients and len(patients[w]) < min_patients and n - len(patients[w]) < min_docs:
             continue
         out[w] = n
-    return out
+    return out, Counter({w: n for w, n in lower.items() if w not in in_phi})
 
 
 def main() -> None:
@@ -91,7 +106,8 @@ def main() -> None:
     ap.add_argument("--min-zipf", type=float, default=3.0)
     ap.add_argument("--name-zipf", type=float, default=4.5)
     ap.add_argument("--min-docs", type=int, default=10)
-    ap.add_argument("--min-patients", type=int, default=5)
+    ap.add_argument("--min-patients", type=int, default=4)
+    ap.add_argument("--min-lower-docs", type=int, default=10)
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     from wordfreq import top_n_list, zipf_frequency
@@ -99,12 +115,14 @@ def main() -> None:
     from notesynth.phi import lexicon
 
     english = {w for w in top_n_list("en", 80000) if w.isascii() and w.isalpha() and zipf_frequency(w, "en") >= args.min_zipf}
-    clinical = set(clinical_words(args.min_docs, args.min_patients))
+    counts, lower = clinical_words(args.min_docs, args.min_patients)
+    clinical = set(counts)
     names = person_names()
     common = set(lexicon.common_words())
 
     def keep(w: str) -> bool:
-        return w not in names or w in common or zipf_frequency(w, "en") >= args.name_zipf
+        return (w not in names or w in common or zipf_frequency(w, "en") >= args.name_zipf
+                or (w in clinical and lower[w] >= args.min_lower_docs))
 
     known = {w for w in english | clinical if len(w) > 1 and keep(w)}
     dropped = sorted((english | clinical) - known)
@@ -118,7 +136,7 @@ def main() -> None:
               "# term or a short abbreviation is re-generated.  Written by scripts/build_known_words.py;\n"
               f"# do not edit by hand.  english: wordfreq Zipf >= {args.min_zipf}; clinical: >= {args.min_docs} "
               f"documents, >= {args.min_patients} patients;\n# minus person names (Faker, every locale) "
-              f"below Zipf {args.name_zipf}.  wordfreq data: CC BY-SA 4.0 (Robyn Speer).\n")
+              f"below Zipf {args.name_zipf}\n# unless written in lower case in >= {args.min_lower_docs} clinical documents.  wordfreq data: CC BY-SA 4.0 (Robyn Speer).\n")
     OUT.write_text(header + "".join(w + "\n" for w in sorted(known)), encoding="utf-8")
     print(f"wrote {OUT} ({len(known):,} words)")
 

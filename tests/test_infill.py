@@ -152,17 +152,28 @@ def test_fills_never_write_titles_dates_or_placeholders(infiller):
     assert bool(infiller.start_ok[vocab["the"]])  # ordinary words stay allowed
 
 
-def test_fills_never_write_medical_words(infiller, sample_rows):
+@pytest.mark.parametrize("pieces", [1, 3])
+def test_fills_never_write_medical_words(tiny_model, sample_rows, pieces):
     """Masks only cover words that were not protected, so a fill that writes "pneumonia"
-    would invent a clinical fact (and an unlabelled entity in a labelled corpus)."""
+    would invent a clinical fact (and an unlabelled entity in a labelled corpus).  With
+    several pieces per word, pieces drawn one at a time can still assemble one ("to" +
+    "##es"): such a word is drawn again, and every written fill is a known word."""
+    from notesynth.unknown import known_words
+
+    infiller = Infiller(str(tiny_model), "cpu", InfillSettings(passes=3, batch_size=4, max_pieces_per_word=pieces))
     vocab = infiller.tokenizer.get_vocab()
     medical_in_vocab = [w for w in vocab if w.isalpha() and medical.is_medical_word(w)]
     assert len(medical_in_vocab) >= 5, "the test model's vocabulary should hold medical words"
     assert not any(bool(infiller.start_ok[vocab[w]]) for w in medical_in_vocab)
-    for i, row in enumerate(sample_rows[:4]):
-        fills = infiller.fill([_job(row["text"], 70 + i, ratio=0.9)])[0]
+    multi = 0
+    for i, row in enumerate(sample_rows[:6]):
+        job = _job(row["text"], 70 + i, ratio=0.9)
+        multi += sum(len(s.positions) > 1 for s in infiller._encode(job).slots)
+        fills = infiller.fill([job])[0]
         assert fills
         assert not [w for w in fills.values() if medical.is_medical_word(w)]
+        assert all(w.lower() in known_words() for w in fills.values())
+    assert (multi > 0) == (pieces > 1)
 
 
 def test_medical_word_rule_matches_the_masker():

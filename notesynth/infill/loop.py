@@ -9,6 +9,12 @@ already committed, given everything committed so far (the probability of the wri
 piece where it stands), and re-masks that share of them, the least likely first, to be
 predicted again (mask-predict, Ghazvininejad et al. 2019).
 
+A word longer than one piece is drawn left to right within the word: a first piece from
+the first pieces of the known words of that many pieces, then each continuation among
+those that keep the pieces so far a prefix of such a word (a trie of known words), so a
+written fill is always a known word a fill may write ("to" + "##es" never assembles
+"toes", and no pieces assemble a non-word).
+
 Sampling is batched: one set of tensor operations per pass (in row chunks) for the
 temperature, the allowed word-pieces (the head only computes those), the rounding,
 top-k, top-p and the draws; each note draws its uniforms from its own generator.
@@ -85,12 +91,13 @@ class _NoteState:
     ids: list[int]
     slots: list[_Slot]
     open: set[int]
-    kind: dict[int, str]   # mask position -> "whole" (a one-piece fill), "first" or "cont" piece of a longer one
+    kind: dict[int, str]   # mask position -> "whole" (a one-piece fill), "first<n>" (of an n-piece word) or "cont"
     generator: torch.Generator
     windows: list[tuple[int, int]]
     owner: dict[int, int]  # position -> window index
     filled: set[int]       # mask positions holding a committed fill
     barred: dict[int, int]  # a slot's first position -> the first piece of the word it replaces (new_words_only)
+    slot_of: dict[int, _Slot]  # mask position -> its slot
 
 
 @dataclass
@@ -161,23 +168,56 @@ class Infiller:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
         pad = max(0, n_logits - len(tokens))
-        self.first_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
+        self.first_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]  # any word start
         self.start_ok = torch.cat([whole, torch.zeros(pad, dtype=torch.bool)])[:n_logits]  # one-piece fills
         self.cont_ok = torch.cat([cont, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
         if not bool(self.cont_ok.any()):
             self.cont_ok = self.first_ok.clone()
-        # per kind of position (a whole one-piece fill, a longer fill's first piece, a continuation):
+        # per kind of position (a whole one-piece fill, an n-piece fill's first piece, a continuation):
         # the head's columns, their tie-break keys, token -> column
         self.n_logits = n_logits
-        key_dtype = torch.int32 if (SCALE + 1) * n_logits < 2**31 else torch.int64
-        self._kinds = {}
-        for kind, ok in (("whole", self.start_ok), ("first", self.first_ok), ("cont", self.cont_ok)):
-            columns = ok.nonzero().squeeze(1)
-            column_of = torch.full((n_logits,), -1, dtype=torch.long)
-            column_of[columns] = torch.arange(len(columns))
-            dev = self.device
-            self._kinds[kind] = (columns, columns.to(dev), (n_logits - 1 - columns).to(key_dtype).to(dev),
-                                  column_of)
+        self._kinds = {kind: self._kind_table(ok) for kind, ok in (("whole", self.start_ok), ("cont", self.cont_ok))}
+        self._tries: dict = {}  # built when a setting first asks for words of several pieces (shared by with_settings)
+
+    def _kind_table(self, ok: torch.Tensor) -> tuple:
+        key_dtype = torch.int32 if (SCALE + 1) * self.n_logits < 2**31 else torch.int64
+        columns = ok.nonzero().squeeze(1)
+        column_of = torch.full((self.n_logits,), -1, dtype=torch.long)
+        column_of[columns] = torch.arange(len(columns))
+        dev = self.device
+        return (columns, columns.to(dev), (self.n_logits - 1 - columns).to(key_dtype).to(dev), column_of)
+
+    def _word_trie(self) -> tuple[dict[int, set[int]], dict[tuple[int, ...], list[int]]]:
+        """The known words a fill may write, by their pieces: the first pieces of the words of
+        n pieces (n >= 2), and, after a prefix of pieces (keyed with n first), the pieces that
+        may follow it.  Built once per loaded model."""
+        if "trie" not in self._tries:
+            from notesynth.unknown import known_words
+
+            words = sorted(w for w in known_words() if w.isalpha() and fill_allowed(w))
+            texts = words if self.wordpiece else [" " + w for w in words]
+            first: dict[int, set[int]] = {}
+            follow: dict[tuple[int, ...], set[int]] = {}
+            for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]:
+                n = len(ids)
+                if n < 2 or not bool(self.first_ok[ids[0]]) or not all(bool(self.cont_ok[i]) for i in ids[1:]):
+                    continue
+                first.setdefault(n, set()).add(ids[0])
+                for k in range(1, n):
+                    follow.setdefault((n, *ids[:k]), set()).add(ids[k])
+            self._tries["trie"] = (first, {key: sorted(v) for key, v in follow.items()})
+        return self._tries["trie"]
+
+    def _pieces_for(self, n: int) -> int:
+        """The most pieces, up to n, that some known word has (a small vocabulary may lack words of n)."""
+        first = self._word_trie()[0] if n > 1 else {}
+        while n > 1 and n not in first:
+            n -= 1
+        if n > 1 and f"first{n}" not in self._kinds:
+            ok = torch.zeros_like(self.first_ok)
+            ok[sorted(first[n])] = True
+            self._kinds[f"first{n}"] = self._kind_table(ok)
+        return n
 
     # ---------------------------------------------------------------- encoding
     def _encode(self, job: FillJob) -> _NoteState:
@@ -198,10 +238,10 @@ class Infiller:
         for i, seg in enumerate(segments):
             if seg.kind == "mask":
                 original = next(originals)
-                n = max(1, min(len(original), self.settings.max_pieces_per_word))
+                n = self._pieces_for(max(1, min(len(original), self.settings.max_pieces_per_word)))
                 positions = list(range(len(ids), len(ids) + n))
                 kind.update({p: "cont" for p in positions[1:]})
-                kind[positions[0]] = "whole" if n == 1 else "first"
+                kind[positions[0]] = "whole" if n == 1 else f"first{n}"
                 if self.settings.new_words_only and original:
                     barred[positions[0]] = original[0]
                 ids.extend([tok.mask_token_id] * n)
@@ -215,7 +255,8 @@ class Infiller:
                 owner[p] = min(range(len(windows)), key=lambda w: abs(p - (windows[w][0] + windows[w][1]) / 2))
         gen = torch.Generator().manual_seed(job.seed & 0x7FFF_FFFF_FFFF_FFFF)
         open_ = {p for s in slots for p in s.positions}
-        return _NoteState(ids, slots, open_, kind, gen, windows, owner, set(), barred)
+        slot_of = {p: s for s in slots for p in s.positions}
+        return _NoteState(ids, slots, open_, kind, gen, windows, owner, set(), barred, slot_of)
 
     # ---------------------------------------------------------------- filling
     @torch.no_grad()
@@ -223,18 +264,21 @@ class Infiller:
         """For each job, the fill text of every masked segment (by segment index)."""
         states = [self._encode(j) for j in jobs]
         passes = self.settings.passes
-        for p in range(passes):
-            asks = [self._plan_pass(st, passes - p, rescore=p > 0) for st in states]
+        # the set passes, then (several pieces per word) as many as the last pieces need
+        for p in range(passes + max(0, self.settings.max_pieces_per_word - 1)):
+            left = max(1, passes - p)
+            asks = [self._plan_pass(st, left, rescore=0 < p < passes) for st in states]
             if not any(a.sample for a in asks):
                 break
             hidden = self._hidden(states, asks)
             samples, scores = self._choose(states, asks, hidden)
             for st, ask, sampled, scored in zip(states, asks, samples, scores):
-                self._commit(st, ask, sampled, scored, passes - p)
+                self._commit(st, ask, sampled, scored, left)
         return [self._decode(s, j) for s, j in zip(states, jobs)]
 
     def _plan_pass(self, st: _NoteState, passes_left: int, rescore: bool) -> _Pass:
-        open_ = sorted(st.open)
+        """Open positions whose word's earlier pieces are all written (a word is drawn left to right)."""
+        open_ = sorted(q for q in st.open if st.kind[q] != "cont" or q - 1 not in st.open)
         if self.settings.strategy == "left-to-right":  # only what this pass commits
             return _Pass(open_[:math.ceil(len(open_) / passes_left)] if open_ else [], [])
         score = sorted(st.filled) if (self.settings.remask > 0 and rescore and passes_left > 1 and open_) else []
@@ -313,7 +357,7 @@ class Infiller:
         uniforms = [dict(zip(ask.sample, torch.rand(len(ask.sample), generator=st.generator,
                                                      dtype=torch.float64).tolist()))
                     for st, ask in zip(states, asks)]
-        for kind in KINDS:
+        for kind in sorted({kind for _, kind in hidden}):
             keys = [(n, kind) for n in range(len(states)) if (n, kind) in hidden]
             chunk: list = []
             for i, key in enumerate(keys):
@@ -341,6 +385,11 @@ class Infiller:
             if bar:  # the word a mask replaces is never its own fill
                 logits = logits.clone()
                 logits[[r for r, _ in bar], [c for _, c in bar]] = float("-inf")
+            if kind == "cont":  # only pieces that keep the word a prefix of a known word
+                allowed = torch.zeros(logits.shape, dtype=torch.bool)
+                for r, i in enumerate(drawn):
+                    allowed[r, column_of[self._next_pieces(states[rows[i][0]], rows[i][1])]] = True
+                logits = logits.masked_fill(~allowed.to(logits.device), float("-inf"))
             tokens, conf = self._sample_rows(logits, rev, columns_cpu, u)
             for i, t, c in zip(drawn, tokens.tolist(), conf.tolist()):
                 n, q = rows[i]
@@ -350,6 +399,10 @@ class Infiller:
             for i, c in zip(rescored, self._score_rows(table[rescored], current).tolist()):
                 n, q = rows[i]
                 scores[n][q] = c
+
+    def _next_pieces(self, st: _NoteState, q: int) -> list[int]:
+        slot = st.slot_of[q]
+        return self._word_trie()[1][(len(slot.positions), *st.ids[slot.positions[0]:q])]
 
     def _sample_rows(self, logits, rev, columns_cpu, u) -> tuple[torch.Tensor, torch.Tensor]:
         s = self.settings
@@ -371,6 +424,7 @@ class Infiller:
             chosen = sorted(sampled, key=lambda q: (-sampled[q][1], q))[:n_commit]
             n_back = math.ceil(self.settings.remask * len(scored))
             reopen = sorted(scored, key=lambda q: (scored[q], q))[:n_back]
+            reopen = sorted({p for q in reopen for p in st.slot_of[q].positions})  # a word reopens whole
         mask_id = self.tokenizer.mask_token_id
         for q in chosen:
             st.ids[q] = sampled[q][0]
@@ -391,9 +445,6 @@ class Infiller:
                 word = self.tokenizer.convert_tokens_to_string(pieces).strip()
             fills[slot.segment] = match_case(job.plan.segments[slot.segment].text, word, title=True)
         return fills
-
-
-KINDS = ("whole", "first", "cont")  # which vocabulary a mask position draws from (_NoteState.kind)
 
 
 def _bucket(n: int) -> int:
