@@ -115,6 +115,28 @@ def print_misses(rows, preds, top: int = 25, examples: int = 2) -> None:
         print(f"  {pat:<46} {n:>5} {toks[pat]:>6}  " + " | ".join(re.sub(r"\s+", " ", e) for e in ex[pat]))
 
 
+def print_false_positives(rows, preds, top: int = 40) -> None:
+    """Predicted tokens on no gold span (the token precision's misses), by label and lower-cased word."""
+    counts: Counter = Counter()
+    ex: dict = {}
+    total = 0
+    for row, pred in zip(rows, preds):
+        text = row["text"]
+        gold = [(g["start"], g["end"]) for g in row["spans"]]
+        for p in pred:
+            for m in TOKEN_RE.finditer(text, p.start, p.end):
+                if any(a < m.end() and m.start() < b for a, b in gold):
+                    continue
+                key = (p.label, m.group().lower() if not m.group().isdigit() else shape(m.group()))
+                counts[key] += 1
+                total += 1
+                ex.setdefault(key, f"{_words_before(text, p.start)} [{text[p.start:p.end]}] {_words_after(text, p.end)}")
+    print(f"  {total} tokens on no gold span; most frequent:")
+    for (label, word), n in counts.most_common(top):
+        context = re.sub(r"\s+", " ", ex[(label, word)])
+        print(f"  {label:<20} {word:<16} {n:>4}  {context}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=SHARED / "phi")
@@ -134,6 +156,8 @@ def main(argv=None) -> int:
     ap.add_argument("--misses", action="store_true", help="rule detector's misses by pattern (held-out sources)")
     ap.add_argument("--tagger-misses", action="store_true", help="the tagger's misses by pattern")
     ap.add_argument("--detector-misses", action="store_true", help="the default detector's misses by pattern")
+    ap.add_argument("--false-positives", action="store_true",
+                    help="the default detector's tokens on no gold span, by label and word (what costs precision)")
     args = ap.parse_args(argv)
     sources = [s for s in args.sources.split(",") if s]
     systems = [s for s in args.systems.split(",") if s]
@@ -166,6 +190,7 @@ def main(argv=None) -> int:
               f"{'NAME':>7} {'DATE':>7} {'tok prec':>8} {'span rec':>8} {'neg flag':>8} {'notes/s':>8}")
     lines = []
     miss_sets = []
+    fp_sets = []
     for key in [f for f in args.files.split(",") if f]:
         fname = FILES[key]
         all_rows = load_rows(args.data / fname, args.limit)
@@ -214,6 +239,8 @@ def main(argv=None) -> int:
                 miss_sets.append((f"tagger misses: {key} / {source}", data, preds["tagger"]))
             if args.detector_misses and "detector" in preds:
                 miss_sets.append((f"detector misses: {key} / {source}", data, preds["detector"]))
+            if args.false_positives and "detector" in preds:
+                fp_sets.append((f"detector false positives: {key} / {source}", data, preds["detector"]))
     print()
     print(header)
     print("-" * len(header))
@@ -225,6 +252,9 @@ def main(argv=None) -> int:
     for title, data, pred in miss_sets:
         print(f"\n== {title}")
         print_misses(data, pred)
+    for title, data, pred in fp_sets:
+        print(f"\n== {title}")
+        print_false_positives(data, pred)
     print(f"\ntotal {time.perf_counter() - t0:.0f}s, peak RSS {peak_rss_mb():.0f} MB")
     return 0
 

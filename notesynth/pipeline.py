@@ -21,6 +21,7 @@ from notesynth.infill import FillJob, Infiller, InfillSettings
 from notesynth.masking import MaskPlan, plan as make_plan, remap_spans, render
 from notesynth.phi.detector import shared_detector
 from notesynth.protect import protect
+from notesynth.retry import words_to_regenerate
 from notesynth.spans import Span
 from notesynth.surrogates import SurrogateMaker
 from notesynth.unknown import unknown_word_spans
@@ -72,6 +73,7 @@ class NoteJob:
     phi: list[Span] = field(default_factory=list)
     protected: list[Span] = field(default_factory=list)
     unknown: list[Span] = field(default_factory=list)   # words never kept verbatim (unknown.py)
+    retry_words: list[Span] = field(default_factory=list)  # kept words where an attempt failed (retry.py)
     plan: MaskPlan | None = None
     seed: int = 0
     fills: dict[int, str] | None = None
@@ -196,7 +198,7 @@ class Synthesizer:
                 job.seed = note_seed(cfg.seed, job.id, attempt)
                 rng = random.Random(job.seed)
                 job.plan = make_plan(job.text, job.phi, job.protected, ratio, rng, SurrogateMaker(job.seed),
-                                     forced=job.unknown)
+                                     forced=_union(job.unknown, job.retry_words))
                 planned.append(job)
             except Exception as exc:
                 job.result = _error(job.id, "masking", exc)
@@ -222,6 +224,8 @@ class Synthesizer:
         if not report.passed:
             log.info("note %s attempt %d failed the privacy check: %s", job.id, attempt + 1,
                      "; ".join(report.reasons))
+            job.retry_words = _union(job.retry_words,
+                                     words_to_regenerate(job.text, job.plan, job.fills, report, job.phi))
         plan_ = job.plan
         return NoteResult(job.id, status, synthetic, report, plan_.n_phi, plan_.n_words, plan_.n_masked,
                           attempt + 1, surrogates=tuple(placed), annotations=carried, annotations_dropped=dropped)
@@ -243,6 +247,16 @@ class Synthesizer:
                     job.fills = self.infiller.fill([FillJob(job.plan, job.seed)])[0]
                 except Exception as exc:
                     job.fill_error = exc
+
+
+def _union(a: list[Span], b: list[Span]) -> list[Span]:
+    """The words of ``a``, and those of ``b`` that overlap none of them, in order (a masked
+    word is one segment of the plan: two overlapping words would write its text twice)."""
+    out = list(a)
+    for s in b:
+        if not any(s.overlaps(t) for t in out):
+            out.append(s)
+    return sorted(out, key=lambda s: (s.start, s.end))
 
 
 def _error(note_id: str, step: str, exc: BaseException) -> NoteResult:

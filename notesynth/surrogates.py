@@ -203,7 +203,7 @@ def _shift_numeric(t: str, days: int) -> str | None:
             return out
     m = re.fullmatch(r"(19|20)\d{2}", t)
     if m:
-        return str(int(t) + round(days / 365.25) or int(t) + (1 if days > 0 else -1))
+        return str(int(t) + year_shift(days))
     return None
 
 
@@ -230,15 +230,20 @@ def _shift_named(t: str, days: int) -> str | None:
             if m[5]:
                 out += ("," if "," in m[4] else "") + f" {n.year}"
             return out
-    m = re.fullmatch(rf"{MONTH_RE},?\s+(\d{{4}})", t, re.IGNORECASE)
+    m = re.fullmatch(rf"{MONTH_RE}(,?\s+(?:of\s+)?)(\d{{4}})", t, re.IGNORECASE)
     if m:
-        d = dt.date(int(m[2]), _month_index(m[1]), 15) + dt.timedelta(days=days)
-        return f"{_month_name(d.month, m[1])} {d.year}"
+        d = dt.date(int(m[3]), _month_index(m[1]), 15) + dt.timedelta(days=days)
+        return f"{_month_name(d.month, m[1])}{m[2]}{d.year}"
     m = re.fullmatch(rf"(?:the\s+)?(\d{{1,2}})(st|nd|rd|th)", t, re.IGNORECASE)
     if m:
-        day = (int(m[1]) - 1 + days) % 28 + 1
+        day = (int(m[1]) - 1 + days % 27 + 1) % 28 + 1  # moves by 1-27 days: never back to itself
         return f"{day}{_ordinal(day)}" if not t.lower().startswith("the") else f"the {day}{_ordinal(day)}"
     return None
+
+
+def year_shift(days: int) -> int:
+    """Whole years a year-only date moves: the shift rounded, and never 0 ("in 1996" must change)."""
+    return round(days / 365.25) or (1 if days > 0 else -1)
 
 
 def _month_index(token: str) -> int:

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OUT = ROOT / "notesynth" / "resources" / "known_words.txt"
+LOWER_OUT = ROOT / "notesynth" / "resources" / "lowercase_words.txt"
 sys.path.insert(0, str(ROOT))
 
 WORD = re.compile(r"[A-Za-z]+")
@@ -108,6 +109,8 @@ def main() -> None:
     ap.add_argument("--min-docs", type=int, default=10)
     ap.add_argument("--min-patients", type=int, default=4)
     ap.add_argument("--min-lower-docs", type=int, default=10)
+    ap.add_argument("--ordinary-docs", type=int, default=5,
+                    help="lowercase_words.txt: known words written in lower case in this many clinical documents")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     from wordfreq import top_n_list, zipf_frequency
@@ -139,6 +142,14 @@ def main() -> None:
               f"below Zipf {args.name_zipf}\n# unless written in lower case in >= {args.min_lower_docs} clinical documents.  wordfreq data: CC BY-SA 4.0 (Robyn Speer).\n")
     OUT.write_text(header + "".join(w + "\n" for w in sorted(known)), encoding="utf-8")
     print(f"wrote {OUT} ({len(known):,} words)")
+    ordinary = sorted(w for w in known if lower[w] >= args.ordinary_docs)
+    LOWER_OUT.write_text(
+        "# Known words written in lower case in at least "
+        f"{args.ordinary_docs} clinical documents: ordinary words, whatever a capital\n"
+        "# at a sentence start makes them look like (\"Noted\", \"Bases\", \"Discomfort\").  Place and\n"
+        "# unit recognizers do not take one of them alone for a place or a ward.  Written by\n"
+        "# scripts/build_known_words.py; do not edit by hand.\n" + "".join(w + "\n" for w in ordinary), encoding="utf-8")
+    print(f"wrote {LOWER_OUT} ({len(ordinary):,} words)")
 
 
 if __name__ == "__main__":

@@ -166,3 +166,15 @@ def test_adapt_refuses_its_base_as_output(tiny_model, notes_file):
 
 def test_module_imports_no_cli():
     assert "notesynth.cli" not in Path(adapt_mod.__file__).read_text()
+
+
+def test_a_time_budget_alone_sets_the_length_of_adaptation():
+    """A fixed epoch count ended a 15-minute run after 6 minutes: with a budget and no
+    --epochs/--max-steps, the budget ends the run and the rate does not decay toward a
+    step count nobody knows."""
+    from notesynth.train.adapt import DEFAULT_EPOCHS, UNBOUNDED_EPOCHS, AdaptConfig, budget_epochs
+
+    assert budget_epochs(AdaptConfig("n", "o", max_minutes=15)) == (UNBOUNDED_EPOCHS, "constant_with_warmup")
+    assert budget_epochs(AdaptConfig("n", "o", max_minutes=15, epochs=2.0)) == (2.0, "linear")
+    assert budget_epochs(AdaptConfig("n", "o", max_minutes=15, max_steps=100)) == (DEFAULT_EPOCHS, "linear")
+    assert budget_epochs(AdaptConfig("n", "o", max_minutes=None)) == (DEFAULT_EPOCHS, "linear")

@@ -48,3 +48,21 @@ def test_scoring_definitions():
     assert s.hipaa_tokens == 4 and s.hipaa_found == 3  # John missed; HOSPITAL is not HIPAA
     assert s.gold_spans_covered == 1  # only the date is fully covered
     assert s.pred_tokens == 4 and s.pred_tokens_on_gold == 3
+
+
+def test_honorifics_count_neither_as_gold_nor_as_prediction():
+    """ASQ-PHI puts "Dr." inside a name, the nursing gold leaves it out: the title is not PHI
+    either way, so a detector is neither paid nor charged for it."""
+    from notesynth.evaluate.phi_recall import score_row
+    from notesynth.spans import Span
+
+    text = "Seen by Dr. Lane today."
+    gold_with_title = [{"start": 8, "end": 16, "label": "NAME"}]
+    gold_name_only = [{"start": 12, "end": 16, "label": "NAME"}]
+    for gold in (gold_with_title, gold_name_only):
+        for pred in ([Span(8, 16, "NAME")], [Span(12, 16, "NAME")]):
+            s = score_row(text, gold, pred)
+            assert (s.hipaa_tokens, s.hipaa_found, s.pred_tokens, s.pred_tokens_on_gold) == (1, 1, 1, 1)
+            assert s.gold_spans_covered == 1
+    missed = score_row(text, gold_with_title, [Span(8, 11, "NAME")])  # only the title found
+    assert (missed.hipaa_found, missed.pred_tokens, missed.gold_spans_covered) == (0, 0, 0)

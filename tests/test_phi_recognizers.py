@@ -193,6 +193,22 @@ def test_institutions_and_places(detector):
     for text, needle in [("HEME: Crit 26 this am", "Crit 26"), ("lower c.o. Maps 62-67 earlier", "Maps 62"),
                          ("5 PEEP. Suctioned 2-3x for sm amt", "Suctioned 2"), ("CV: Given 25 lopressor", "Given 25")]:
         assert not labels_over(detector, text, needle), text
+    # ordinary words capitalised at a sentence start (or by a fill) are no place and no ward
+    for text, needle in [("VSS. Pad 70. remains on dopamine", "Pad 70"), ("HEME: Hc 26 today", "Hc 26"),
+                         ("ID: Output 97->96.6", "Output 97"), ("worsening Discomfort, PLAN: intubation", "Discomfort"),
+                         ("TF in Noted, abdomen soft", "Noted"), ("Cv rate be lower in Bases. Inc bases", "Bases"),
+                         ("ALLERGIES: CA Ordered Cp, Motrin", "Ordered")]:
+        assert not labels_over(detector, text, needle), text
+    assert found(detector, "Transferred to Stoneman 4 overnight. She lives in Chicago.", "Stoneman 4", "WARD")
+
+
+def test_a_name_span_starts_after_its_honorific(detector):
+    """"Dr." identifies no one; the span (and the gold standard of the nursing notes) holds the name."""
+    t = "Seen by Dr. Bojanic today; spoke with MRS MUSTAKOVA and Miss Jones. Drew Carey visited."
+    names = {t[s.start:s.end] for s in detector.detect(t) if s.label == "NAME"}
+    assert {"Bojanic", "MUSTAKOVA", "Jones"} <= names
+    assert not any(n.lower().startswith(("dr.", "mrs", "miss")) for n in names)
+    assert any(n.startswith("Drew") for n in names)  # a first name that begins like a title stays whole
 
 
 def test_all_caps_and_telegraphic(detector):

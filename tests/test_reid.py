@@ -554,3 +554,28 @@ def test_initials_leak_only_beyond_their_uses_outside_phi():
     assert leaked_spans(original, "TO MEET K.L. Smith TODAY. Pt c pain.", phi) == []  # "c" = with, kept
     assert leaked_spans(original, "TO MEET K.L. Smith TODAY. C.G. Pt c pain.", phi) == phi  # put back
     assert leaked_spans(original, "TO MEET K.G. Smith TODAY. Pt c pain.", phi) == phi  # "G" was only a name's
+
+
+def test_a_shifted_date_that_reads_as_another_original_date_is_no_leak():
+    """Years move together: "1993" -> "1996" while the note also had "1996" (itself moved to
+    "1999").  Inside a surrogate the pipeline placed, the value is new; outside one, it leaks."""
+    orig = "Dialysis since 1993; transplant in 1996."
+    phi = [Span(15, 19, "DATE"), Span(35, 39, "DATE")]
+    out = "Dialysis since 1996; transplant in 1999."
+    placed = [Span(15, 19, "DATE"), Span(35, 39, "DATE")]
+    assert leaked_spans(orig, out, phi, placed=placed) == []
+    assert [orig[s.start:s.end] for s in leaked_spans(orig, out, phi)] == ["1996"]  # placement unknown
+    kept = "Dialysis since 1996; transplant in 1999, again 1996."
+    assert [orig[s.start:s.end] for s in leaked_spans(orig, kept, phi, placed=placed)] == ["1996"]
+
+
+def test_a_medical_word_taken_for_a_name_leaks_only_beyond_its_uses_outside_phi():
+    """A tagger read the exam heading "Foot:" as a name; the kept "foot" elsewhere is the body
+    part, not the name put back.  One more "Foot" than the original has outside PHI is a leak."""
+    orig = "Foot: warm. Left foot pulses 2+, right foot cool."
+    phi = [Span(0, 4, "NAME")]
+    assert leaked_spans(orig, "Exam: warm. Left foot pulses 2+, right foot cool.", phi) == []
+    assert leaked_spans(orig, "Foot: warm. Left foot pulses 2+, right foot cool.", phi) == phi
+    orig2 = "Seen by Dr. Foote. Foote to follow."  # an ordinary surname still leaks on any mention
+    phi2 = [Span(12, 17, "NAME"), Span(19, 24, "NAME")]
+    assert leaked_spans(orig2, "Seen by Dr. Lane. Foote to follow.", phi2)

@@ -45,3 +45,26 @@ def test_unparsed_date_still_replaced():
     maker = SurrogateMaker(seed=4)
     new = maker.surrogate("DATE", "Tuesday")
     assert new != "Tuesday" and new.endswith("day")
+
+
+def test_year_only_dates_and_ordinal_days_always_change():
+    """A shift under half a year rounded a year-only date back to itself ("in 1996" kept in
+    every note whose shift was small): every shift moves a year by at least one."""
+    from notesynth.surrogates import SurrogateMaker, shift_date
+
+    for days in (-730, -200, -30, 30, 181, 183, 400, 730):
+        assert shift_date("1996", days) != "1996"
+        assert shift_date(" the 23rd", days).strip() != "the 23rd"
+        assert shift_date("23rd", days) != "23rd"
+    assert shift_date("1996", 30) == "1997" and shift_date("1996", -30) == "1995"
+    for seed in range(30):
+        maker = SurrogateMaker(seed)
+        assert maker.surrogate("DATE", "1993") != "1993"
+
+
+def test_month_of_year_keeps_its_format():
+    from notesynth.surrogates import shift_date
+
+    assert shift_date("September of 2006", 100) == "December of 2006"
+    assert shift_date("March 2010", -60) == "January 2010"
+    assert shift_date("Sept, 2010", 30) is not None

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz
 
+from notesynth.protect import is_medical_word
 from notesynth.spans import Span
 from notesynth.text import TITLES, normalise
 
@@ -45,9 +46,14 @@ class RiskReport:
     risk: float = 0.0
     passed: bool = True
     reasons: tuple[str, ...] = ()
+    # where the failures are, for a retry that re-generates just those words (offsets only, never
+    # text; not in the manifest): residual PHI in the output, leaked PHI spans in the original
+    residual_at: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    leaked_at: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        del d["residual_at"], d["leaked_at"]
         d["distinctive_overlap"] = round(self.distinctive_overlap, 4)
         d["risk"] = round(self.risk, 4)
         if self.memorization is not None:
@@ -55,13 +61,18 @@ class RiskReport:
         return d
 
 
-def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90) -> list[Span]:
+def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90,
+                 placed: list[Span] | None = None) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
-    Initials and two-digit numbers are also ordinary note text ("C" for with, "sat 94"):
-    one of them leaks when the output holds it more often than the original does outside
-    its PHI, so a kept "sat 94" is no leak but a "94" put back is."""
+    Initials, two-digit numbers and medical words are also ordinary note text ("C" for with,
+    "sat 94", "foot" where a detector took "Foot:" for a name): one of them leaks when the
+    output holds it more often than the original does outside its PHI, so a kept "sat 94" is
+    no leak but a "94" put back is.  A date, number or place is looked for outside the
+    surrogates the pipeline ``placed``: a shifted "1993" that reads "1996", the note's other
+    year, is a new value, not a leak (a surrogate never equals its own original)."""
     norm_out = f" {normalise(synthetic)} "
+    norm_unplaced = f" {normalise(_blank(synthetic, placed))} " if placed else norm_out
     out_counts = Counter(norm_out.split())
     outside_counts = Counter(normalise(_blank(original, phi)).split())
     leaks = []
@@ -75,13 +86,13 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             continue
         if span.label == "NAME":
             parts = [p for p in value.split() if p not in TITLES]
-            if any(more_than_outside(p) if len(p) == 1 else _name_part_found(p, out_counts, name_fuzz)
-                   for p in parts):
+            if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p)
+                   else _name_part_found(p, out_counts, name_fuzz) for p in parts):
                 leaks.append(span)
         elif value.isdigit() and len(value) <= 2:
             if more_than_outside(value):
                 leaks.append(span)
-        elif len(value) >= 2 and f" {value} " in norm_out:
+        elif len(value) >= 2 and f" {value} " in norm_unplaced:
             leaks.append(span)
     return leaks
 
@@ -184,9 +195,10 @@ def _kgram_hashes(ids: list[int], k: int) -> set[tuple[int, int]]:
 
 
 def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
-          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None) -> RiskReport:
+          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None,
+          placed: list[Span] | None = None) -> RiskReport:
     """The full report for one note; ``residual`` comes from the detector run on the output."""
-    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
+    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz, placed)
     if settings.check_overlap:
         overlap = distinctive_overlap(original, synthetic, phi, is_common)
         run = longest_verbatim_run(original, synthetic)
@@ -213,4 +225,5 @@ def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
         residual_phi=len(residual), residual_labels=tuple(sorted({s.label for s in residual})),
         distinctive_overlap=overlap, longest_verbatim_run=run, memorization=memorization,
         risk=risk, passed=not reasons, reasons=tuple(reasons),
+        residual_at=tuple((s.start, s.end) for s in residual), leaked_at=tuple((s.start, s.end) for s in leaks),
     )

@@ -67,7 +67,7 @@ def adapt(
     base: Optional[str] = typer.Option(None, "--base", help="Model to adapt (default: the shipped model)."),
     max_minutes: Optional[float] = typer.Option(15.0, "--max-minutes", help="Wall-clock budget for training; stops cleanly and saves. 0: no budget."),
     max_steps: int = typer.Option(-1, help="Stop after this many steps (-1: use --epochs or the budget)."),
-    epochs: float = typer.Option(3.0, help="Passes over the notes (the budget usually ends the run first)."),
+    epochs: Optional[float] = typer.Option(None, help="Passes over the notes (default: as many as --max-minutes allows; 3 without a budget)."),
     seed: int = typer.Option(13, "--seed", help="Seeds surrogates, the held-out split and training."),
     batch_size: int = typer.Option(16),
     learning_rate: float = typer.Option(1e-4),

@@ -11,8 +11,16 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Sequence
 
 from ..spans import INSTITUTION_LABELS, Span
+from ..text import HONORIFICS
 
 TOKEN_RE = re.compile(r"\w+")
+
+
+def scored_tokens(text: str, start: int, end: int):
+    """The tokens of a span that count: an honorific ("Dr", "Mrs") is not PHI and the gold
+    standards disagree on it (ASQ-PHI puts "Dr." inside the name, the nursing gold leaves it
+    out), so it counts neither as gold nor as a prediction."""
+    return (m for m in TOKEN_RE.finditer(text, start, end) if m.group().lower() not in HONORIFICS)
 
 
 def load_rows(path: str | Path, limit: int | None = None) -> List[dict]:
@@ -89,10 +97,13 @@ def score_row(text: str, gold: Iterable[dict], pred: Sequence[Span], acc: Scores
     pcover = _Cover(pred)
     gcover = _Cover([Span(g["start"], g["end"], g["label"]) for g in gold])
     for g in gold:
+        tokens = list(scored_tokens(text, g["start"], g["end"]))
         acc.gold_spans += 1
-        if pcover.covers(g["start"], g["end"]):
+        # covered: the span from its first to its last scored token ("Dr." before a name aside)
+        first, last = (tokens[0].start(), tokens[-1].end()) if tokens else (g["start"], g["end"])
+        if pcover.covers(first, last):
             acc.gold_spans_covered += 1
-        for m in TOKEN_RE.finditer(text, g["start"], g["end"]):
+        for m in tokens:
             hit = pcover.overlaps(m.start(), m.end())
             acc.label_tokens[g["label"]] += 1
             acc.label_found[g["label"]] += hit
@@ -101,7 +112,7 @@ def score_row(text: str, gold: Iterable[dict], pred: Sequence[Span], acc: Scores
                 acc.hipaa_found += hit
     seen = set()
     for p in pred:
-        for m in TOKEN_RE.finditer(text, p.start, p.end):
+        for m in scored_tokens(text, p.start, p.end):
             if m.span() in seen:
                 continue
             seen.add(m.span())

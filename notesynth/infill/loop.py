@@ -200,13 +200,22 @@ class Infiller:
             follow: dict[tuple[int, ...], set[int]] = {}
             for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]:
                 n = len(ids)
-                if n < 2 or not bool(self.first_ok[ids[0]]) or not all(bool(self.cont_ok[i]) for i in ids[1:]):
+                # the word as a whole is checked above; its first piece may be a letter ("s" of "sx")
+                if n < 2 or not bool(self.cont_ok[ids[1:]].all()) or not self._is_word_start(ids[0]):
                     continue
                 first.setdefault(n, set()).add(ids[0])
                 for k in range(1, n):
                     follow.setdefault((n, *ids[:k]), set()).add(ids[k])
             self._tries["trie"] = (first, {key: sorted(v) for key, v in follow.items()})
         return self._tries["trie"]
+
+    def _is_word_start(self, token_id: int) -> bool:
+        tok = self.tokenizer.convert_ids_to_tokens(token_id)
+        if token_id in self.tokenizer.all_special_ids or not tok:
+            return False
+        if self.wordpiece:
+            return not tok.startswith("##") and tok.isalpha()
+        return tok[0] in "Ġ▁" and tok[1:].isalpha()
 
     def _pieces_for(self, n: int) -> int:
         """The most pieces, up to n, that some known word has (a small vocabulary may lack words of n)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Dict, List, Optional, Sequence
@@ -11,6 +12,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResu
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
 from ..spans import PHI_LABELS, Span, merge_overlapping
+from ..text import HONORIFICS, SPOKEN_HONORIFICS
 from . import recognizers as R
 from .eponyms import is_eponym
 from .normalise import NormalisedText, normalise_for_detection
@@ -102,6 +104,17 @@ def build_registry(config: DetectorConfig) -> RecognizerRegistry:
     return registry
 
 
+_HONORIFIC_RE = re.compile(r"(?i:(?:" + "|".join(sorted(HONORIFICS | SPOKEN_HONORIFICS)) + r")\.?)(?:\s+|(?<=\.))")
+
+
+def _past_honorifics(text: str, start: int, end: int) -> int:
+    """A name span starts after its honorific: "Dr. Lane" is the title and the name "Lane".  The
+    title identifies no one, the surrogate keeps it anyway, and the gold standards leave it out."""
+    while (m := _HONORIFIC_RE.match(text, start, end)) and m.end() < end:
+        start = m.end()
+    return start
+
+
 class PhiDetector:
     """Build once, reuse: `detect(text)` / `detect_many(texts)` -> sorted, non-overlapping Spans."""
 
@@ -129,7 +142,9 @@ class PhiDetector:
                 continue
             if is_eponym(text, r.start, r.end, label):
                 continue
-            spans.append(Span(r.start, r.end, label, float(r.score)))
+            start = _past_honorifics(text, r.start, r.end) if label == "NAME" else r.start
+            if start < r.end:
+                spans.append(Span(start, r.end, label, float(r.score)))
         return merge_overlapping(spans)
 
     def _analyze(self, view: NormalisedText, artifacts) -> List[Span]:

@@ -169,6 +169,23 @@ def medical_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def ordinary_words() -> frozenset[str]:
+    """Words the clinical corpora write in lower case (resources/lowercase_words.txt): capitalised
+    at a sentence start or by a fill ("Noted", "Bases", "Discomfort", "Pad 70") they are still
+    not a place or a ward.  Place names ("London", "Florida") are never written in lower case."""
+    from importlib import resources
+
+    text = resources.files("notesynth.resources").joinpath("lowercase_words.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def ordinary_non_names() -> frozenset[str]:
+    """Ordinary words that are no one's name in any list: never the edge of a person entity ("Ordered Cp")."""
+    return ordinary_words() - all_names()
+
+
+@lru_cache(maxsize=1)
 def blocked_words() -> frozenset[str]:
     """Words never taken as a name on dictionary evidence alone."""
     return common_words() | medical_words()

@@ -41,7 +41,7 @@ class AdaptConfig:
     base: str | None = None             # model to adapt (default: the shipped model)
     max_minutes: float | None = 15.0    # wall-clock budget: the normal way to size a run
     max_steps: int = -1                 # -1: run for `epochs` (or until the budget is spent)
-    epochs: float = 3.0
+    epochs: float | None = None         # None: as many as the budget allows (3 without a budget)
     seed: int = 13
     batch_size: int = 16
     seq_len: int = 128
@@ -134,6 +134,22 @@ that is a near-copy of any of them. PHI the detector missed is not replaced: see
 docs/ADAPT.md for what else guards against it."""
 
 
+UNBOUNDED_EPOCHS = 10_000.0  # "until the budget is spent": more passes than any budget allows
+DEFAULT_EPOCHS = 3.0
+
+
+def budget_epochs(cfg: AdaptConfig) -> tuple[float, str]:
+    """Epochs and learning-rate schedule.  With a time budget and no --epochs or --max-steps, the
+    budget alone ends the run: a fixed epoch count stopped a 15-minute run of a small site
+    corpus after 6 minutes.  The rate then stays at its peak after warm-up (a linear decay
+    over an unknown number of steps would never decay)."""
+    if cfg.epochs is not None or cfg.max_steps > 0:
+        return (cfg.epochs if cfg.epochs is not None else DEFAULT_EPOCHS), "linear"
+    if cfg.max_minutes:
+        return UNBOUNDED_EPOCHS, "constant_with_warmup"
+    return DEFAULT_EPOCHS, "linear"
+
+
 def adapt(cfg: AdaptConfig, detector=None) -> dict:
     """Prepare the surrogate corpus and fine-tune; returns the held-out metrics (and counts)."""
     import numpy as np
@@ -183,10 +199,11 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
     state_path.write_text(json.dumps(state, indent=2) + "\n")
 
     source = f"{Path(cfg.notes).name} (surrogates)"
+    epochs, schedule = budget_epochs(cfg)
     tcfg = TrainConfig(
         corpus=(source,), out=str(out), base=base, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate, warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
-        epochs=cfg.epochs, max_minutes=cfg.max_minutes, eval_share=cfg.eval_share, eval_steps=10 ** 9,
+        epochs=epochs, lr_schedule=schedule, max_minutes=cfg.max_minutes, eval_share=cfg.eval_share, eval_steps=10 ** 9,
         save_steps=cfg.save_steps, logging_steps=cfg.logging_steps, seed=cfg.seed, device=cfg.device,
         resume=resume, fp16_weights=cfg.fp16_weights, command=cfg.command,
         extra_card={"## Site adaptation": _card_section(counts, cfg, base)},

@@ -52,6 +52,7 @@ class TrainConfig:
     max_steps: int = -1
     epochs: float = 1.0
     max_minutes: float | None = None
+    lr_schedule: str = "linear"        # "constant_with_warmup" when a budget, not epochs, ends the run
     mask_prob: float = 0.15
     eval_share: float = 0.05
     eval_steps: int = 500
@@ -262,7 +263,7 @@ def train(cfg: TrainConfig, texts: dict[str, list[str]] | None = None) -> dict:
         weight_decay=cfg.weight_decay,
         max_steps=cfg.max_steps,
         num_train_epochs=cfg.epochs,
-        lr_scheduler_type="linear",
+        lr_scheduler_type=cfg.lr_schedule,
         logging_steps=cfg.logging_steps,
         eval_strategy="steps" if eval_blocks else "no",
         eval_steps=cfg.eval_steps,

@@ -41,10 +41,11 @@ class LocationRecognizer(ClinicalRecognizer):
             if first in AMBIGUOUS and not LOC_CUE.search(text[max(0, m.start() - 25):m.start()]):
                 continue
             yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.6
+        ordinary = lx.ordinary_words()
         for m in TOWN_SHAPE.finditer(text):
             last = m.group().split()[-1].lower()
-            if last in blocked or last in lx.medical_words():
-                continue
+            if last in blocked or last in lx.medical_words() or (" " not in m.group() and last in ordinary):
+                continue  # "Discomfort" is no town for its "-fort"
             yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.55
         for m in PREFIXED_TOWN.finditer(text):
             last = m.group().split()[-1].lower()
@@ -62,7 +63,7 @@ class LocationRecognizer(ClinicalRecognizer):
                     continue
                 if any(t.lower_ in blocked or t.lower_ in lx.medical_words() for t in toks):
                     continue
-                if len(toks) == 1 and (toks[0].lower_ in names or len(toks[0].text) < 4):
+                if len(toks) == 1 and (toks[0].lower_ in names or len(toks[0].text) < 4 or toks[0].lower_ in ordinary):
                     continue
                 if not GPE_CUE.search(text[max(0, ent.start_char - 25):ent.start_char]):
                     continue

@@ -14,7 +14,8 @@ class SpacyPersonRecognizer(ClinicalRecognizer):
     def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
         if nlp_artifacts is None:
             return
-        blocked = lx.blocked_words() | lx.EPONYM_SURNAMES
+        names = lx.all_names()
+        blocked = lx.blocked_words() | lx.EPONYM_SURNAMES | lx.ordinary_non_names()
         for ent in nlp_artifacts.entities:
             if ent.label_ not in ("PERSON", "NAME"):
                 continue
@@ -30,7 +31,7 @@ class SpacyPersonRecognizer(ClinicalRecognizer):
                 continue
             if not all(TITLE_SHAPE_RE.match(t.text) or len(t.text) == 1 for t in toks):
                 continue
-            if len(toks) == 1 and toks[0].lower_ not in lx.all_names():
+            if len(toks) == 1 and toks[0].lower_ not in names:
                 continue
             after = text[toks[-1].idx + len(toks[-1].text):][:30]
             if re.match(r"(?:['’]s)?[\s-]+(?:\w+[\s-]+)?(?:" + "|".join(lx.EPONYM_HEADS) + r"|index|risk|study|criteria)\b",

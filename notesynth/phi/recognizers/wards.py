@@ -22,8 +22,11 @@ class WardRecognizer(ClinicalRecognizer):
 
     def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
         blocked = lx.blocked_words() | lx.medical_words()
+        ordinary = lx.ordinary_words()
         for m in NAMED_UNIT.finditer(text):
             words = [w.lower() for w in m.group(1).split()[:-1]]
+            if all(w in ordinary or len(w) <= 2 for w in words):
+                continue  # "Pad 70", "Output 97", "Hc 26": a value, not "Stoneman 4"
             if words[-1] in ("center", "building", "pavilion", "tower", "wing") and len(words) == 2:
                 words = words[:1] if words[0] not in lx.medical_words() else words
                 if words[0] in UNIT_WORDS:
