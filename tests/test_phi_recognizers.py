@@ -251,3 +251,15 @@ def test_titled_name_stops_at_the_end_of_a_sentence(detector):
     assert found(detector, text, "Pratt", "NAME")
     assert not labels_over(detector, text, "Await")
     assert found(detector, "Dr. J. Smith saw pt", "Smith", "NAME") and found(detector, "Dr. J. Smith saw pt", "J.")
+
+
+def test_a_name_span_takes_in_the_initials_before_it(detector):
+    """The tagger knows "AVERYT" by its context ("ELEVATED PAPS, _ ORDERED"); the initial
+    before it is part of the name (the nursing gold tags "J." of "J. Myers")."""
+    from notesynth.phi import shared_detector
+
+    t = "UOP DROPPED WITH ELEVATED PAPS, N. AVERYT ORDERED EPI DRIP TO BE INCREASED."
+    assert found(shared_detector(None, True), t, "N.", "NAME")
+    t = "Seen by Dr. Averyt this am. Later N. Averyt called back re plan."  # the second mention, by propagation
+    assert found(detector, t, "N.", "NAME")
+    assert not found(detector, "Given vitamin K. Hold heparin tonight.", "K.")
