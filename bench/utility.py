@@ -167,9 +167,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2", help="spaCy training seeds; figures are means over them.")
     ap.add_argument("--reuse", action="store_true",
                     help="Reuse the synthetic split saved in --out by an earlier run with the same settings.")
-    ap.add_argument("--mask-ratio", type=float, default=0.3)
-    ap.add_argument("--strategy", default="confidence")
-    ap.add_argument("--passes", type=int, default=4)
+    ap.add_argument("--mask-ratio", type=float, default=SynthConfig().mask_ratio)
+    ap.add_argument("--strategy", default=SynthConfig().strategy)
+    ap.add_argument("--passes", type=int, default=SynthConfig().passes, help="infilling passes (default: synth's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--synth-batch", type=int, default=32, help="Documents per infilling call.")
