@@ -6,6 +6,7 @@ the other whole words is masked; protected spans (medical facts) never are.
 """
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 
@@ -42,11 +43,14 @@ class MaskPlan:
 
 
 def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
-         rng: random.Random, surrogates: SurrogateMaker, forced: list[Span] = ()) -> MaskPlan:
+         rng: random.Random, surrogates: SurrogateMaker, forced: list[Span] = (),
+         break_runs: bool = False) -> MaskPlan:
     """Build the plan for one note.  Deterministic for a given ``rng`` state.
 
     ``forced``: words that are always masked (unknown words, see unknown.py), besides the
-    random share ``ratio`` of the other maskable words."""
+    random share ``ratio`` of the other maskable words.  ``break_runs``: spread the masks over
+    the note's words rather than over the maskable ones (``spread_sample``), for a retry of a
+    note whose kept runs failed the overlap check."""
     phi = merge_overlapping([s for s in phi if s.end > s.start])
     forced = [f for f in forced if not any(f.overlaps(p) for p in phi)]
     blocked = _coverage(len(text), list(protected) + forced)
@@ -62,7 +66,7 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
 
     candidates = [w for w in words if not any(blocked[w[0]:w[1]]) and _maskable(text, w)]
     n_target = min(len(candidates), int(round(ratio * len(words))))
-    chosen = spread_sample(candidates, n_target, rng)
+    chosen = spread_sample(candidates, n_target, rng, positions=words if break_runs else None)
     chosen += [(f.start, f.end) for f in forced]
     for start, end in chosen:
         pieces.append((start, end, "mask", ""))
@@ -88,13 +92,39 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
     return MaskPlan(tuple(segments), n_phi=len(phi), n_words=len(words), n_masked=len(chosen))
 
 
-def spread_sample(candidates: list, k: int, rng: random.Random) -> list:
+def spread_sample(candidates: list, k: int, rng: random.Random, positions: list | None = None) -> list:
     """``k`` of the (position-ordered) candidates, one drawn at random from each of ``k``
     equal stretches.  A uniform sample leaves long unmasked stretches that copy the source
     verbatim and fail the checker's overlap test (a retry, a whole new fill); spread
-    masks break the source's word runs and trigrams at the same mask ratio."""
+    masks break the source's word runs and trigrams at the same mask ratio.
+
+    With ``positions`` (every word of the note, in order; the candidates are among them) the
+    stretches are stretches of the note, not of the candidate list: a stretch of protected
+    words (values, medical terms) gets the candidate nearest to it, so the masks break the
+    note's longest kept runs instead of crowding where candidates are dense."""
+    if not k:
+        return []
     n = len(candidates)
-    return [candidates[rng.randrange(i * n // k, (i + 1) * n // k)] for i in range(k)] if k else []
+    if positions is None or len(positions) <= k:
+        return [candidates[rng.randrange(i * n // k, (i + 1) * n // k)] for i in range(k)]
+    index = {w: i for i, w in enumerate(positions)}
+    at = [index[c] for c in candidates]  # ascending
+    taken = [False] * n
+    m = len(positions)
+    for i in range(k):
+        lo, hi = i * m // k, (i + 1) * m // k
+        a, b = bisect.bisect_left(at, lo), bisect.bisect_left(at, hi)
+        inside = [c for c in range(a, b) if not taken[c]]
+        if inside:
+            pick = inside[rng.randrange(len(inside))]
+        else:  # the free candidate nearest to the stretch, on either side
+            left = next((c for c in range(a - 1, -1, -1) if not taken[c]), None)
+            right = next((c for c in range(b, n) if not taken[c]), None)
+            near = [c for c in (left, right) if c is not None]
+            pick = min(near, key=lambda c: (abs(at[c] - (lo + hi) / 2), c))
+        taken[pick] = True
+    chosen = [c for c in range(n) if taken[c]]
+    return [candidates[c] for c in chosen]
 
 
 def _coverage(n: int, spans: list[Span]) -> bytearray:

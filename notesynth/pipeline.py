@@ -74,6 +74,7 @@ class NoteJob:
     protected: list[Span] = field(default_factory=list)
     unknown: list[Span] = field(default_factory=list)   # words never kept verbatim (unknown.py)
     retry_words: list[Span] = field(default_factory=list)  # kept words where an attempt failed (retry.py)
+    break_runs: bool = False  # an attempt kept too much of the source: spread the next masks over the note
     plan: MaskPlan | None = None
     seed: int = 0
     fills: dict[int, str] | None = None
@@ -198,7 +199,7 @@ class Synthesizer:
                 job.seed = note_seed(cfg.seed, job.id, attempt)
                 rng = random.Random(job.seed)
                 job.plan = make_plan(job.text, job.phi, job.protected, ratio, rng, SurrogateMaker(job.seed),
-                                     forced=_union(job.unknown, job.retry_words))
+                                     forced=_union(job.unknown, job.retry_words), break_runs=job.break_runs)
                 planned.append(job)
             except Exception as exc:
                 job.result = _error(job.id, "masking", exc)
@@ -226,6 +227,7 @@ class Synthesizer:
                      "; ".join(report.reasons))
             job.retry_words = _union(job.retry_words,
                                      words_to_regenerate(job.text, job.plan, job.fills, report, job.phi))
+            job.break_runs = job.break_runs or report.overlap_failed
         plan_ = job.plan
         return NoteResult(job.id, status, synthetic, report, plan_.n_phi, plan_.n_words, plan_.n_masked,
                           attempt + 1, surrogates=tuple(placed), annotations=carried, annotations_dropped=dropped)

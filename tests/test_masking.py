@@ -84,3 +84,19 @@ def test_assertion_and_direction_words_are_never_masked():
     masked = {s.text.lower() for s in p.segments if s.kind == "mask"}
     assert masked and not masked & {"normal", "elevated", "left", "worse", "improved"}
     assert {"within", "arm", "weak"} & masked or {"soft", "cough"} & masked
+
+
+def test_a_retry_spreads_masks_over_the_note_to_break_long_kept_runs():
+    """Where protected words leave few maskable ones, masks spread over the candidates leave
+    long verbatim runs there (the overlap check fails the note again); spread over the
+    note's words, every maskable word of the sparse stretch is taken first."""
+    from notesynth.masking import spread_sample
+
+    words = list(range(300))
+    candidates = [w for w in words if w < 150 or w % 10 == 0]  # the second half: mostly protected
+    for seed in range(10):
+        by_candidates = spread_sample(candidates, 90, random.Random(seed))
+        by_words = spread_sample(candidates, 90, random.Random(seed), positions=words)
+        assert len(set(by_words)) == 90 and by_words == sorted(by_words) and set(by_words) <= set(candidates)
+        assert {w for w in candidates if w >= 150} <= set(by_words)
+        assert _longest_gap(by_words, 300) < _longest_gap(by_candidates, 300)

@@ -50,10 +50,11 @@ class RiskReport:
     # text; not in the manifest): residual PHI in the output, leaked PHI spans in the original
     residual_at: tuple[tuple[int, int], ...] = field(default=(), compare=False)
     leaked_at: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    overlap_failed: bool = field(default=False, compare=False)  # the source-overlap score failed the note
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        del d["residual_at"], d["leaked_at"]
+        del d["residual_at"], d["leaked_at"], d["overlap_failed"]
         d["distinctive_overlap"] = round(self.distinctive_overlap, 4)
         d["risk"] = round(self.risk, 4)
         if self.memorization is not None:
@@ -226,4 +227,5 @@ def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
         distinctive_overlap=overlap, longest_verbatim_run=run, memorization=memorization,
         risk=risk, passed=not reasons, reasons=tuple(reasons),
         residual_at=tuple((s.start, s.end) for s in residual), leaked_at=tuple((s.start, s.end) for s in leaks),
+        overlap_failed=not hard and risk > settings.max_risk,
     )
