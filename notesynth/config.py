@@ -62,7 +62,9 @@ class SynthConfig:
                                       "original note: on held-out names and date formats, 3x fewer gold PHI spans "
                                       "survive; synthesis about 40% slower (false: rules only).")
     max_risk: float = _setting(0.5, "Notes with a higher re-identification risk are retried, then held back.")
-    retries: int = _setting(2, "Re-syntheses (new seed, higher mask ratio) before a note is held back.")
+    retries: int = _setting(2, "Re-syntheses before a note is held back: a new seed, a higher mask ratio, the kept "
+                               "words where the check failed re-generated, and after an overlap failure masks "
+                               "spread over the whole note.")
     retry_ratio_step: float = _setting(0.15, "Each retry raises mask_ratio by this much.")
     on_fail: str = _setting("hold", "hold (record and go on) or error (count as an error).")
     fail_on_residual_phi: bool = _setting(True, "PHI the detector finds in the output that the pipeline did not place fails the note.")
