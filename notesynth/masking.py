@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from notesynth.spans import Span, merge_overlapping
 from notesynth.surrogates import SurrogateMaker
-from notesynth.text import WORD
+from notesynth.text import WORD, normalise
 
 
 
@@ -72,6 +72,7 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
         pieces.append((start, end, "mask", ""))
     pieces.sort()
 
+    values = _surrogate_values(text, phi, surrogates)
     segments: list[Segment] = []
     cursor = 0
     for start, end, kind, label in pieces:
@@ -79,17 +80,39 @@ def plan(text: str, phi: list[Span], protected: list[Span], ratio: float,
             segments.append(Segment("keep", text[cursor:start], source_start=cursor, source_end=start))
         original = text[start:end]
         if kind == "surrogate":
-            core = original.strip()
-            lead = original[: len(original) - len(original.lstrip())]
-            trail = original[len(original.rstrip()):]
-            value = lead + surrogates.surrogate(label, core) + trail if core else original
-            segments.append(Segment("surrogate", value, label, start, end))
+            segments.append(Segment("surrogate", values[(start, end)], label, start, end))
         else:
             segments.append(Segment("mask", original, source_start=start, source_end=end))
         cursor = end
     if cursor < len(text):
         segments.append(Segment("keep", text[cursor:], source_start=cursor, source_end=len(text)))
     return MaskPlan(tuple(segments), n_phi=len(phi), n_words=len(words), n_masked=len(chosen))
+
+
+COLLISION_TRIES = 4
+
+
+def _surrogate_values(text: str, phi: list[Span], surrogates: SurrogateMaker) -> dict[tuple[int, int], str]:
+    """The surrogate of each PHI span.  No surrogate may equal another PHI value of the note: a
+    date shift that moves "08/02" onto the note's other date "08/05" would write a real date
+    (the leak check fails it, a retry pays for it).  Such a maker is re-seeded (new names, a
+    date shift a year or more larger), deterministically, up to COLLISION_TRIES times."""
+    originals = {normalise(text[s.start:s.end]) for s in phi} - {""}
+    maker = surrogates
+    for k in range(COLLISION_TRIES + 1):
+        values = {}
+        for s in phi:
+            original = text[s.start:s.end]
+            core = original.strip()
+            lead = original[: len(original) - len(original.lstrip())]
+            trail = original[len(original.rstrip()):]
+            values[(s.start, s.end)] = lead + maker.surrogate(s.label, core) + trail if core else original
+        if not any(normalise(v) in originals for v in values.values()):
+            break
+        # a larger date shift too: a one-year shift maps a note's consecutive years onto each other
+        step = 400 * (k + 1) * (1 if surrogates.date_shift_days > 0 else -1)
+        maker = SurrogateMaker(surrogates.seed * 1_000_003 + k + 1, date_shift_days=surrogates.date_shift_days + step)
+    return values
 
 
 def spread_sample(candidates: list, k: int, rng: random.Random, positions: list | None = None) -> list:

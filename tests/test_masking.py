@@ -100,3 +100,22 @@ def test_a_retry_spreads_masks_over_the_note_to_break_long_kept_runs():
         assert len(set(by_words)) == 90 and by_words == sorted(by_words) and set(by_words) <= set(candidates)
         assert {w for w in candidates if w >= 150} <= set(by_words)
         assert _longest_gap(by_words, 300) < _longest_gap(by_candidates, 300)
+
+
+def test_no_surrogate_reads_as_another_phi_value_of_the_note():
+    """A date shift of a few days moves "08/02" onto the note's other date "08/05", and a year
+    shift moves "1993" onto "1996": the surrogates are re-drawn (new seed) until none does."""
+    from notesynth.spans import Span
+    from notesynth.surrogates import SurrogateMaker
+
+    text = "In CCU until 08/02, then 08/05. Dialysis since 1993, transplant 1994."
+    phi = [Span(m.start(), m.end(), "DATE") for m in __import__("re").finditer(r"\d\d/\d\d|\d{4}", text)]
+    originals = {text[s.start:s.end] for s in phi}
+    collided = 0
+    for seed in range(200):
+        p = plan(text, phi, [], 0.0, random.Random(seed), SurrogateMaker(seed))
+        values = {seg.text.strip() for seg in p.segments if seg.kind == "surrogate"}
+        assert not values & originals, seed
+        first = {SurrogateMaker(seed).surrogate("DATE", v) for v in originals}
+        collided += bool(first & originals)
+    assert collided > 20  # the first maker often collides here: the re-seeding is what prevents it

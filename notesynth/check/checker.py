@@ -67,7 +67,7 @@ class Checker:
         found = self.detector.detect(synthetic)
         residual = residual_spans(found, placed) if placed is not None else found
         memo = self.memorization.nearest(synthetic) if self.memorization is not None else None
-        return score(original, synthetic, phi, residual, self.settings, self.is_common, memo, placed)
+        return score(original, synthetic, phi, residual, self.settings, self.is_common, memo)
 
 
 def score_pairs(checker: Checker, pairs: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, RiskReport]]:

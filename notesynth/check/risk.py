@@ -62,18 +62,15 @@ class RiskReport:
         return d
 
 
-def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90,
-                 placed: list[Span] | None = None) -> list[Span]:
+def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
     Initials, two-digit numbers and medical words are also ordinary note text ("C" for with,
     "sat 94", "foot" where a detector took "Foot:" for a name): one of them leaks when the
     output holds it more often than the original does outside its PHI, so a kept "sat 94" is
-    no leak but a "94" put back is.  A date, number or place is looked for outside the
-    surrogates the pipeline ``placed``: a shifted "1993" that reads "1996", the note's other
-    year, is a new value, not a leak (a surrogate never equals its own original)."""
+    no leak but a "94" put back is.  A surrogate that reads as another PHI value of the note
+    counts too (masking re-seeds the surrogates so that it does not happen)."""
     norm_out = f" {normalise(synthetic)} "
-    norm_unplaced = f" {normalise(_blank(synthetic, placed))} " if placed else norm_out
     out_counts = Counter(norm_out.split())
     outside_counts = Counter(normalise(_blank(original, phi)).split())
     leaks = []
@@ -93,7 +90,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
         elif value.isdigit() and len(value) <= 2:
             if more_than_outside(value):
                 leaks.append(span)
-        elif len(value) >= 2 and f" {value} " in norm_unplaced:
+        elif len(value) >= 2 and f" {value} " in norm_out:
             leaks.append(span)
     return leaks
 
@@ -196,10 +193,9 @@ def _kgram_hashes(ids: list[int], k: int) -> set[tuple[int, int]]:
 
 
 def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
-          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None,
-          placed: list[Span] | None = None) -> RiskReport:
+          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None) -> RiskReport:
     """The full report for one note; ``residual`` comes from the detector run on the output."""
-    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz, placed)
+    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
     if settings.check_overlap:
         overlap = distinctive_overlap(original, synthetic, phi, is_common)
         run = longest_verbatim_run(original, synthetic)
