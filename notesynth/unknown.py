@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
+from notesynth.resources import word_list
 
 from anyascii import anyascii
 from rapidfuzz import process
@@ -29,8 +29,7 @@ NEAR_DISTANCE = 1    # edits that still make a near-spelling ("metoprolo1" no, "
 
 @lru_cache(maxsize=1)
 def known_words() -> frozenset[str]:
-    text = resources.files("notesynth.resources").joinpath("known_words.txt").read_text(encoding="utf-8")
-    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+    return word_list("known_words.txt")
 
 
 @lru_cache(maxsize=1)

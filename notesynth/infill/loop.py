@@ -158,21 +158,21 @@ class Infiller:
                 if tok.startswith("##"):
                     cont[i] = tok[2:].isalpha()
                 else:
-                    start[i] = tok.isalpha() and fill_allowed(tok)
-                    whole[i] = start[i] and tok.lower() in known
+                    start[i] = tok.isalpha()
+                    whole[i] = start[i] and fill_allowed(tok) and tok.lower() in known
             else:  # byte-level BPE (Ġ) or sentencepiece (▁) marks word starts
                 if tok[0] in "Ġ▁":
-                    start[i] = tok[1:].isalpha() and fill_allowed(tok[1:])
-                    whole[i] = start[i] and tok[1:].lower() in known
+                    start[i] = tok[1:].isalpha()
+                    whole[i] = start[i] and fill_allowed(tok[1:]) and tok[1:].lower() in known
                 else:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
         pad = max(0, n_logits - len(tokens))
-        self.first_ok = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]  # any word start
+        self.word_start = torch.cat([start, torch.zeros(pad, dtype=torch.bool)])[:n_logits]  # a word's first piece
         self.start_ok = torch.cat([whole, torch.zeros(pad, dtype=torch.bool)])[:n_logits]  # one-piece fills
         self.cont_ok = torch.cat([cont, torch.zeros(pad, dtype=torch.bool)])[:n_logits]
         if not bool(self.cont_ok.any()):
-            self.cont_ok = self.first_ok.clone()
+            self.cont_ok = self.word_start.clone()
         # per kind of position (a whole one-piece fill, an n-piece fill's first piece, a continuation):
         # the head's columns, their tie-break keys, token -> column
         self.n_logits = n_logits
@@ -201,7 +201,7 @@ class Infiller:
             for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]:
                 n = len(ids)
                 # the word as a whole is checked above; its first piece may be a letter ("s" of "sx")
-                if n < 2 or not bool(self.cont_ok[ids[1:]].all()) or not self._is_word_start(ids[0]):
+                if n < 2 or not bool(self.word_start[ids[0]]) or not bool(self.cont_ok[ids[1:]].all()):
                     continue
                 first.setdefault(n, set()).add(ids[0])
                 for k in range(1, n):
@@ -209,21 +209,13 @@ class Infiller:
             self._tries["trie"] = (first, {key: sorted(v) for key, v in follow.items()})
         return self._tries["trie"]
 
-    def _is_word_start(self, token_id: int) -> bool:
-        tok = self.tokenizer.convert_ids_to_tokens(token_id)
-        if token_id in self.tokenizer.all_special_ids or not tok:
-            return False
-        if self.wordpiece:
-            return not tok.startswith("##") and tok.isalpha()
-        return tok[0] in "Ġ▁" and tok[1:].isalpha()
-
     def _pieces_for(self, n: int) -> int:
         """The most pieces, up to n, that some known word has (a small vocabulary may lack words of n)."""
         first = self._word_trie()[0] if n > 1 else {}
         while n > 1 and n not in first:
             n -= 1
         if n > 1 and f"first{n}" not in self._kinds:
-            ok = torch.zeros_like(self.first_ok)
+            ok = torch.zeros_like(self.word_start)
             ok[sorted(first[n])] = True
             self._kinds[f"first{n}"] = self._kind_table(ok)
         return n

@@ -173,10 +173,9 @@ def ordinary_words() -> frozenset[str]:
     """Words the clinical corpora write in lower case (resources/lowercase_words.txt): capitalised
     at a sentence start or by a fill ("Noted", "Bases", "Discomfort", "Pad 70") they are still
     not a place or a ward.  Place names ("London", "Florida") are never written in lower case."""
-    from importlib import resources
+    from notesynth.resources import word_list
 
-    text = resources.files("notesynth.resources").joinpath("lowercase_words.txt").read_text(encoding="utf-8")
-    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+    return word_list("lowercase_words.txt")
 
 
 @lru_cache(maxsize=1)
