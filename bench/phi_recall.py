@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/phi")
     ap.add_argument("--limit", type=int, default=None, help="rows per file")
-    ap.add_argument("--no-spacy", action="store_true", help="rules only (no spaCy NER)")
+    ap.add_argument("--no-spacy", action="store_true", help="no spaCy NER (by default it runs only when the tagger is off)")
     ap.add_argument("--misses", action="store_true", help="print missed gold spans with context")
     ap.add_argument("--false-positives", action="store_true", help="print predicted spans off gold")
     ap.add_argument("--only", default=None, help="substring of the file names to run")
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
         print(f"no .jsonl files in {args.data}", file=sys.stderr)
         return 1
     t0 = time.perf_counter()
-    det = PhiDetector(DetectorConfig(use_spacy_ner=not args.no_spacy, use_tagger=SynthConfig().phi_tagger))
+    det = PhiDetector(DetectorConfig(use_spacy_ner=False if args.no_spacy else None, use_tagger=SynthConfig().phi_tagger))
     audit = load_audit()
     print(f"detector built in {time.perf_counter() - t0:.1f}s")
     for f in files:

@@ -50,7 +50,9 @@ class SynthConfig:
     temperature: float = _setting(1.0, "Sampling temperature.")
     top_k: int = _setting(40, "Sample among the k most likely word-pieces (0: off).")
     top_p: float = _setting(0.95, "Nucleus sampling mass.")
-    window: int = _setting(256, "Tokens per model window (long notes use overlapping windows).")
+    window: int = _setting(512, "Tokens per model window, capped by the model's positions (longer notes use "
+                                "overlapping windows): one window holds a whole ICU nursing note, 1.5x faster than 256 "
+                                "with the same realism (bench/realism.py --grid window=...).")
     max_pieces_per_word: int = _setting(1, "Word-pieces the model may write per masked word (up to the original's "
                                            "count); 1: a whole in-vocabulary word, which avoids half-words and rare "
                                            "(identifying) tokens.")

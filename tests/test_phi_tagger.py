@@ -194,6 +194,14 @@ def test_phi_tagger_setting_puts_the_tagger_in_the_synthesizer_detector(tmp_path
     assert any(isinstance(r, TaggerRecognizer) for r in with_tagger.registry.recognizers)
     assert SynthConfig().phi_tagger  # on by default
     assert not Synthesizer(SynthConfig(phi_tagger=False)).detector.config.use_tagger
+    # spaCy's NER runs only without the tagger (the tagger finds what it added); neither the
+    # tagger's detector nor the output check loads it, and saying so explicitly still wins
+    assert not with_tagger.config.spacy_ner and not synth.checker.detector.config.spacy_ner
+    assert "ner" not in with_tagger.nlp_engine.get_nlp("en").pipe_names
+    assert Synthesizer(SynthConfig(phi_tagger=False)).detector.config.spacy_ner
+    from notesynth.phi import DetectorConfig
+    assert DetectorConfig(use_tagger=True, use_spacy_ner=True).spacy_ner
+    assert not DetectorConfig(use_spacy_ner=False).spacy_ner
 
     note = tmp_path / "n.txt"
     note.write_text(f"Pt seen. {UNSEEN_FIRST.upper()} {UNSEEN_LAST.upper()} AT BEDSIDE, UPDATED ON PLAN.\n")

@@ -575,3 +575,26 @@ def test_a_medical_word_taken_for_a_name_leaks_only_beyond_its_uses_outside_phi(
     orig2 = "Seen by Dr. Foote. Foote to follow."  # an ordinary surname still leaks on any mention
     phi2 = [Span(12, 17, "NAME"), Span(19, 24, "NAME")]
     assert leaked_spans(orig2, "Seen by Dr. Lane. Foote to follow.", phi2)
+
+
+def test_check_many_is_check_per_note_with_one_detection_pass():
+    """The pipeline checks a batch's outputs together (one spaCy pipe): each report must be
+    the one the note alone gets, and the detector must run once for the batch."""
+    from notesynth.check import Checker
+    from notesynth.phi import shared_detector
+
+    detector = shared_detector(None, False, False)
+    checker = Checker(detector, RiskSettings())
+    outputs = ["Seen by Dr. John Smith on 5/2 for chest pain.",   # leak
+               "Seen by Dr. Lane on 5/2; called Mary Jones at 617-555-0199.",  # residual
+               "Seen on 5/2 for chest pain; husband at bedside."]  # clean
+    items = [(ORIG, out, PHI, [_span(out, "5/2", "DATE")]) for out in outputs]
+    calls = []
+    many = detector.detect_many
+    checker.detector = type("Counting", (), {"detect": detector.detect,
+                                             "detect_many": lambda self, t: calls.append(len(t)) or many(t)})()
+    reports = checker.check_many(items)
+    assert calls == [3]
+    alone = [Checker(detector, RiskSettings()).check(*item) for item in items]
+    assert reports == alone
+    assert [r.passed for r in reports] == [False, False, True]

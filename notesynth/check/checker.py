@@ -64,10 +64,19 @@ class Checker:
     def check(self, original: str, synthetic: str, phi: list[Span], placed: list[Span] | None) -> RiskReport:
         """``placed``: the surrogates the pipeline wrote (not residual PHI); None when unknown,
         then every span found in the output counts as residual."""
-        found = self.detector.detect(synthetic)
-        residual = residual_spans(found, placed) if placed is not None else found
-        memo = self.memorization.nearest(synthetic) if self.memorization is not None else None
-        return score(original, synthetic, phi, residual, self.settings, self.is_common, memo)
+        return self.check_many([(original, synthetic, phi, placed)])[0]
+
+    def check_many(self, items: list[tuple[str, str, list[Span], list[Span] | None]]) -> list[RiskReport]:
+        """``check`` for (original, synthetic, phi, placed) items, their outputs detected in one batch."""
+        detect_many = getattr(self.detector, "detect_many", None)
+        synthetics = [synthetic for _, synthetic, _, _ in items]
+        found_all = detect_many(synthetics) if detect_many else [self.detector.detect(t) for t in synthetics]
+        reports = []
+        for (original, synthetic, phi, placed), found in zip(items, found_all):
+            residual = residual_spans(found, placed) if placed is not None else found
+            memo = self.memorization.nearest(synthetic) if self.memorization is not None else None
+            reports.append(score(original, synthetic, phi, residual, self.settings, self.is_common, memo))
+        return reports
 
 
 def score_pairs(checker: Checker, pairs: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, RiskReport]]:

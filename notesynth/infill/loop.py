@@ -55,7 +55,7 @@ class InfillSettings:
     temperature: float = 1.0
     top_k: int = 40
     top_p: float = 0.95
-    window: int = 256
+    window: int = 512  # SynthConfig.window
     batch_size: int = 8
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole, known word
     backend: str = "auto"          # auto, torch or onnx (backend.py)
