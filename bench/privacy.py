@@ -44,6 +44,24 @@ def survives(value: str, text: str) -> bool:
     return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE) is not None
 
 
+def count_outside(value: str, text: str, spans: list[dict]) -> int:
+    """Word-bounded occurrences of ``value`` in ``text`` that overlap none of ``spans``."""
+    value = value.strip()
+    if not value:
+        return 0
+    return sum(1 for m in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE)
+               if not any(m.start() < g["end"] and g["start"] < m.end() for g in spans))
+
+
+def survives_beyond_own_uses(value: str, synthetic: str, original: str, spans: list[dict]) -> bool:
+    """The value occurs in the output more often than the original uses it outside PHI: a
+    two-digit year "'60" counts only if "60" is written more often than the note's kept
+    clinical values ("PAP 60/23") account for (the rule of the checker's leak test)."""
+    value = value.strip()
+    n_out = len(re.findall(rf"(?<!\w){re.escape(value)}(?!\w)", synthetic, re.IGNORECASE)) if value else 0
+    return n_out > count_outside(value, original, spans)
+
+
 def hold_reason(reason: str) -> str:
     """'leaked PHI: 2 span(s) of the original (DATE, NAME)' -> 'leaked PHI (DATE, NAME)'."""
     labels = re.search(r"\(([A-Z_]+(?:, [A-Z_]+)*)\)", reason)
@@ -96,6 +114,7 @@ def main() -> None:
     by_label: Counter = Counter()
     by_label_total: Counter = Counter()
     audited_total = audited_survived = 0  # gold spans a human review found are not PHI
+    beyond_real = 0  # real (not silver) survivors written more often than the original's own non-PHI uses
     risks, attempts = [], Counter()
     for row, res in zip(rows, results):
         if res.report is not None:
@@ -111,6 +130,8 @@ def main() -> None:
             silver = span.get("audited", (row["id"], span["start"], span["end"]) in audited)
             audited_total += silver
             if survives(span["text"], res.text):
+                beyond_real += (not silver) and survives_beyond_own_uses(span["text"], res.text, row["text"],
+                                                                         row["spans"])
                 gold_survived += 1
                 by_label[span["label"]] += 1
                 audited_survived += silver
@@ -132,6 +153,8 @@ def main() -> None:
     print(f"    of the survivors, {audited_survived} are audited silver spans that are not PHI "
           f"(bench/silver_audit.jsonl); with those {audited_total} spans set aside: "
           f"{real_survived / max(1, real_total):.4f} ({real_survived}/{real_total})")
+    print(f"    of those, written more often than the original uses the value outside PHI (a kept clinical "
+          f"value \"60\" is not the year '60): {beyond_real / max(1, real_total):.4f} ({beyond_real}/{real_total})")
 
     # checker sensitivity: plant a gold PHI string of the original into written outputs
     rng = random.Random(0)
