@@ -62,7 +62,8 @@ class SynthConfig:
     phi_threshold: float | None = _setting(None, "PHI detector score threshold (none: the detector's benchmarked default).")
     phi_tagger: bool = _setting(True, "Add the learned PHI tagger (models/phi-tagger) to the rule detector on the "
                                       "original note: on held-out names and date formats, 3x fewer gold PHI spans "
-                                      "survive; synthesis about 40% slower (false: rules only).")
+                                      "survive; it takes the place of spaCy's NER, at about the same detection "
+                                      "speed (false: rules and spaCy's NER).")
     max_risk: float = _setting(0.5, "Notes with a higher re-identification risk are retried, then held back.")
     retries: int = _setting(2, "Re-syntheses before a note is held back: a new seed, a higher mask ratio, the kept "
                                "words where the check failed re-generated, and after an overlap failure masks "

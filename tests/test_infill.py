@@ -150,6 +150,7 @@ def test_fills_never_write_titles_dates_or_placeholders(infiller):
     assert present, "the test model's vocabulary should hold some identity words"
     assert not any(bool(infiller.start_ok[vocab[w]]) for w in present)
     assert bool(infiller.start_ok[vocab["the"]])  # ordinary words stay allowed
+    assert {"inc", "llc"} <= IDENTITY_FILLS  # "Ancef Inc" reads as a company (residual ORGANIZATION)
 
 
 @pytest.mark.parametrize("pieces", [1, 3])

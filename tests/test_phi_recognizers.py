@@ -92,6 +92,14 @@ def test_eponym_scales_not_phi(detector, text, needle):
     assert not labels_over(detector, text, needle)
 
 
+def test_race_word_before_a_person_noun_is_a_description(detector):
+    """"a White woman" describes; "Mrs. White" and "John White" name."""
+    assert "NAME" not in labels_over(detector, "This is a 46-year-old White woman with chest pain.", "White")
+    assert "NAME" not in labels_over(detector, "Pt is a 70 yo Black male, hx CHF.", "Black")
+    assert "NAME" in labels_over(detector, "Spoke with Mrs. White about the plan.", "White")
+    assert "NAME" in labels_over(detector, "Seen with John White at bedside.", "White")
+
+
 def test_titled_name_before_scale_word_kept(detector):
     assert found(detector, "Dr. Carter index case reviewed today", "Carter", "NAME")
 

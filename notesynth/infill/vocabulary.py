@@ -16,10 +16,12 @@ BANNED_FILLS = protect.ASSERTION_WORDS
 # Words that only introduce or stand for identity: a written title makes the next word read
 # as a name ("DR DR", "Mr ABC"), weekdays and months make dates, and the placeholders of the
 # de-identified training corpus ("Dr. X", "ABC", "XYZ") are de-identification debris.  Left
-# to the model they fail the residual-PHI check and cost a retry or a held-back note.
+# to the model they fail the residual-PHI check and cost a retry or a held-back note.  A company
+# suffix ("inc", "llc") makes the word before it an organization's name ("Ancef Inc").
 IDENTITY_FILLS = ((HONORIFICS - {"prof"}) | SPOKEN_HONORIFICS | frozenset(WEEKDAYS)  # "prof": also a word stem
                   | (frozenset(MONTHS) - {"march", "may"})  # also ordinary words
-                  | frozenset("abc xyz xxx xx yyy yyyy zzz".split()))
+                  | frozenset("abc xyz xxx xx yyy yyyy zzz".split())
+                  | frozenset("inc llc ltd corp".split()))
 
 
 def fill_allowed(word: str) -> bool:

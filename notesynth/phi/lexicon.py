@@ -64,6 +64,14 @@ EPONYM_HEADS = (
     "anemia", "anaemia", "encephalopathy", "dementia", "hypothesis", "cycle", "law", "equation", "formula",
 )
 
+# Race words that are also surnames, and the person nouns after which they describe, not name:
+# "a 46-year-old White woman", "Black male".
+DESCRIPTOR_SURNAMES = frozenset({"white", "black"})
+PERSON_NOUNS = frozenset("""
+woman women man men female females male males gentleman gentlemen lady ladies boy boys girl girls patient pt
+infant child adult individual person
+""".split())
+
 # Charting vocabulary and other capitalised non-names common in nursing notes.
 CHART_WORDS = """
 pt pts patient patients plan neuro resp cv gi gu id heme endo skin social psych access lines labs lab meds

@@ -27,6 +27,12 @@ def _eponym_use(text: str, w: Word, nxt: Word | None) -> bool:
     return False
 
 
+def _descriptor_use(text: str, w: Word, nxt: Word | None) -> bool:
+    """"a 46-year-old White woman", "Black male": a description, not a surname."""
+    return (nxt is not None and w.key in lx.DESCRIPTOR_SURNAMES and text[w.end:nxt.start] in (" ", "-")
+            and nxt.key in lx.PERSON_NOUNS)
+
+
 class NameDictionaryRecognizer(ClinicalRecognizer):
     ENTITIES = ("NAME",)
 
@@ -46,6 +52,8 @@ class NameDictionaryRecognizer(ClinicalRecognizer):
                 # "Lou Gehrig's disease": the name before an eponym goes with it
                 if i > 0 and text[words[i - 1].end:w.start] == " ":
                     eponym[i - 1] = True
+            elif _descriptor_use(text, w, nxt):
+                eponym[i] = True
         for i, w in enumerate(words):
             key = w.key
             if key not in names or len(key) < 2 or key in medical or eponym[i]:
