@@ -183,6 +183,19 @@ def render(plan_: MaskPlan, fills: dict[int, str]) -> tuple[str, list[Span]]:
     return "".join(out), placed
 
 
+# What stands for a fill before there is one: a word no note contains, so the overlap measured
+# on a plan counts the kept words only.
+PENDING_FILL = "qzxpendingfillqzx"
+
+
+def render_kept(plan_: MaskPlan) -> str:
+    """The output with every masked word still to be written (``PENDING_FILL``): what the
+    overlap check measures before a fill.  The kept words are in the output whatever the fills
+    are, and a placeholder matches no source word, so the output's overlap with the source can
+    only be higher than this text's."""
+    return render(plan_, {i: PENDING_FILL for i in plan_.masked_indices()})[0]
+
+
 def remap_spans(plan_: MaskPlan, fills: dict[int, str], spans: list[Span]) -> list[Span | None]:
     """Where each source span lands in the output; None when it touches PHI or a filled word.
 

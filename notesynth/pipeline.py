@@ -18,7 +18,7 @@ from notesynth.check import Checker, RiskReport, Vocabulary, settings_from_confi
 from notesynth.check.memorization import MemorizationIndex
 from notesynth.config import SynthConfig
 from notesynth.infill import FillJob, Infiller, InfillSettings
-from notesynth.masking import MaskPlan, plan as make_plan, remap_spans, render
+from notesynth.masking import MaskPlan, plan as make_plan, remap_spans, render, render_kept
 from notesynth.phi.detector import shared_detector
 from notesynth.protect import protect
 from notesynth.retry import words_to_regenerate
@@ -217,9 +217,12 @@ class Synthesizer:
                 rng = random.Random(job.seed)
                 job.plan = make_plan(job.text, job.phi, job.protected, ratio, rng, SurrogateMaker(job.seed),
                                      forced=_union(job.unknown, job.retry_words), break_runs=job.break_runs)
-                planned.append(job)
             except Exception as exc:
                 job.result = _error(job.id, "masking", exc)
+                continue
+            if attempt < cfg.retries and self._fails_before_fill(job, attempt):
+                continue  # a fill would be wasted: the next attempt re-plans
+            planned.append(job)
         self._fill(planned)
         rendered = []
         for job in planned:
@@ -247,6 +250,22 @@ class Synthesizer:
                 job.result = self._result(job, attempt, synthetic, placed, report)
             except Exception as exc:
                 job.result = _error(job.id, "privacy check", exc)
+
+    def _fails_before_fill(self, job: NoteJob, attempt: int) -> bool:
+        """A plan whose kept words alone fail the overlap check fails whatever is filled: it gets
+        a failing result and spreads the next attempt's masks, without the fill.  (The last
+        attempt is always filled and checked, so a held note's report is the full check's.)"""
+        if not self.config.check_overlap:
+            return False
+        report = self.checker.check_kept(job.text, render_kept(job.plan), job.phi)
+        if report is None:
+            return False
+        log.info("note %s attempt %d failed the privacy check before its fill: %s", job.id, attempt + 1,
+                 "; ".join(report.reasons))
+        job.break_runs = True
+        plan_ = job.plan
+        job.result = NoteResult(job.id, "held", None, report, plan_.n_phi, plan_.n_words, plan_.n_masked, attempt + 1)
+        return True
 
     def _result(self, job: NoteJob, attempt: int, synthetic: str, placed: list[Span], report: RiskReport) -> NoteResult:
         """The attempt's result; a failed check leaves the next attempt what to re-generate."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from notesynth.check.memorization import MemorizationIndex
-from notesynth.check.risk import RiskReport, RiskSettings, residual_spans, score
+from notesynth.check.risk import RiskReport, RiskSettings, overlap_before_fill, residual_spans, score
 from notesynth.spans import Span
 
 
@@ -65,6 +65,11 @@ class Checker:
         """``placed``: the surrogates the pipeline wrote (not residual PHI); None when unknown,
         then every span found in the output counts as residual."""
         return self.check_many([(original, synthetic, phi, placed)])[0]
+
+    def check_kept(self, original: str, kept: str, phi: list[Span]) -> RiskReport | None:
+        """The overlap check on a plan's kept words (``masking.render_kept``): a failing report
+        when the note would fail whatever the fills, else None."""
+        return overlap_before_fill(original, kept, phi, self.settings, self.is_common)
 
     def check_many(self, items: list[tuple[str, str, list[Span], list[Span] | None]]) -> list[RiskReport]:
         """``check`` for (original, synthetic, phi, placed) items, their outputs detected in one batch."""

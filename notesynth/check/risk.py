@@ -192,15 +192,37 @@ def _kgram_hashes(ids: list[int], k: int) -> set[tuple[int, int]]:
     return out
 
 
+def overlap_risk(overlap: float, run: int, settings: RiskSettings) -> float:
+    """The source-overlap part of the score (the whole score when nothing failed hard)."""
+    return 0.5 * overlap + 0.5 * min(1.0, run / settings.run_scale)
+
+
+def _overlap(original: str, synthetic: str, phi: list[Span], settings: RiskSettings, is_common) -> tuple[float, int]:
+    if not settings.check_overlap:
+        return 0.0, 0
+    return distinctive_overlap(original, synthetic, phi, is_common), longest_verbatim_run(original, synthetic)
+
+
+def overlap_before_fill(original: str, kept: str, phi: list[Span], settings: RiskSettings,
+                        is_common=lambda w: True) -> RiskReport | None:
+    """The overlap check on a plan's kept words (``masking.render_kept``), before any fill: a
+    report when it already fails, else None.  Fills only add overlap (the kept words stay
+    whatever is filled), so a plan that fails here fails after its fill too: the fill is skipped."""
+    overlap, run = _overlap(original, kept, phi, settings, is_common)
+    risk = overlap_risk(overlap, run, settings)
+    if risk <= settings.max_risk:
+        return None
+    reason = (f"source overlap: risk {risk:.3f} above max {settings.max_risk} in the kept words alone, before "
+              f"the fill (distinctive trigrams kept {overlap:.2f}, longest verbatim run {run} words)")
+    return RiskReport(distinctive_overlap=overlap, longest_verbatim_run=run, risk=risk, passed=False,
+                      reasons=(reason,), overlap_failed=True)
+
+
 def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
           settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None) -> RiskReport:
     """The full report for one note; ``residual`` comes from the detector run on the output."""
     leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
-    if settings.check_overlap:
-        overlap = distinctive_overlap(original, synthetic, phi, is_common)
-        run = longest_verbatim_run(original, synthetic)
-    else:
-        overlap, run = 0.0, 0
+    overlap, run = _overlap(original, synthetic, phi, settings, is_common)
     reasons = []
     hard = False
     if leaks:
@@ -213,7 +235,7 @@ def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
     if memorization is not None and memorization >= settings.memorization_threshold:
         reasons.append(f"near-copy of a training document (MinHash similarity {memorization:.2f})")
         hard = True
-    risk = 1.0 if hard else 0.5 * overlap + 0.5 * min(1.0, run / settings.run_scale)
+    risk = 1.0 if hard else overlap_risk(overlap, run, settings)
     if not hard and risk > settings.max_risk:
         reasons.append(f"source overlap: risk {risk:.3f} above max {settings.max_risk} "
                        f"(distinctive trigrams kept {overlap:.2f}, longest verbatim run {run} words)")
