@@ -56,6 +56,9 @@ class SynthConfig:
     max_pieces_per_word: int = _setting(1, "Word-pieces the model may write per masked word (up to the original's "
                                            "count); 1: a whole in-vocabulary word, which avoids half-words and rare "
                                            "(identifying) tokens.")
+    fill_prior: bool = _setting(True, "Weigh each one-piece fill by how often the model's own text writes it as a "
+                                      "whole word (the model folder's fill_prior.json): no first pieces of longer "
+                                      "words written as words (\"con\" for \"cont\", \"gen\" for \"gene\").")
     new_words_only: bool = _setting(False, "Never fill a masked word with itself, so every masked word changes: fewer "
                                            "retries and held notes, faster, but the notes read less like the site's "
                                            "(realism AUC 0.95 against 0.89 on nursing notes).")

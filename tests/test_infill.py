@@ -2,6 +2,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,42 @@ def test_one_piece_fills_are_words_synth_would_keep(shipped, sample_rows):
     for n, row in enumerate(sample_rows[:4]):
         for fill in shipped.fill([_job(row["text"], n, ratio=0.6)])[0].values():
             assert fill.lower() in known, fill
+
+
+def test_word_end_prior_counts_whole_words_and_first_pieces():
+    """"con" is a whole word once and the first piece of "cont" three times; "secret" only starts
+    "secretions": the prior then weighs "con" by 2/5 and "secret" by 1/3 (add-one)."""
+    import math
+
+    from transformers import AutoTokenizer
+
+    from notesynth.infill.prior import count_word_starts
+
+    tok = AutoTokenizer.from_pretrained(str(Path(__file__).resolve().parents[1] / "models" / "default"))
+    counts = count_word_starts(["cont cont. Cont con", "secretions thick"], tok)
+    assert counts["con"] == [1, 3] and counts["secret"] == [0, 1]
+    assert "thick" not in counts  # starts no longer word here: prior 0
+    assert math.isclose(math.log((1 + 1) / (1 + 3 + 1)), math.log(2 / 5))
+
+
+def test_a_piece_never_written_alone_is_not_a_one_piece_fill(tiny_model, sample_rows, tmp_path):
+    """With the model folder's prior, a piece its text only ever writes as the start of a longer
+    word is not written as a word; with fill_prior off, the fills are the model's own again."""
+    import dataclasses
+    import json
+    import shutil
+    from collections import Counter
+
+    from notesynth.infill.prior import FORMAT, PRIOR_FILE
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    (folder / PRIOR_FILE).unlink(missing_ok=True)
+    settings = InfillSettings(passes=2, batch_size=4)
+    jobs = lambda: [_job(row["text"], 90 + i, ratio=0.9) for i, row in enumerate(sample_rows[:6])]  # noqa: E731
+    plain = Infiller(str(folder), "cpu", settings).fill(jobs())
+    top = Counter(w.lower() for fills in plain for w in fills.values()).most_common(1)[0][0]
+    (folder / PRIOR_FILE).write_text(json.dumps({"format": FORMAT, "counts": {top: [0, 10 ** 9]}}))
+    weighed = Infiller(str(folder), "cpu", settings)
+    assert top not in {w.lower() for fills in weighed.fill(jobs()) for w in fills.values()}
+    assert weighed.with_settings(dataclasses.replace(settings, fill_prior=False)).fill(jobs()) == plain

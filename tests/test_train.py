@@ -22,7 +22,7 @@ def test_tiny_model_trains_and_reloads(tiny_model):
     tok = AutoTokenizer.from_pretrained(str(tiny_model))
     assert min(later) < math.log(len(tok)) - 0.5, curve  # better than guessing uniformly
     assert tok.mask_token_id is not None and model.config.vocab_size >= len(tok)
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "README.md"):
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "README.md", "fill_prior.json"):
         assert (tiny_model / name).exists(), name
     card = (tiny_model / "README.md").read_text()
     assert "top-1" in card and "sample_notes" in card

@@ -32,6 +32,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -56,6 +57,7 @@ class InfillSettings:
     top_k: int = 40
     top_p: float = 0.95
     window: int = 512  # SynthConfig.window
+    fill_prior: bool = True  # SynthConfig.fill_prior
     batch_size: int = 8
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole, known word
     backend: str = "auto"          # auto, torch or onnx (backend.py)
@@ -69,7 +71,8 @@ class InfillSettings:
                       top_p=c.top_p, window=c.window, batch_size=c.batch_size,
                       max_pieces_per_word=c.max_pieces_per_word,
                       backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", 0.0),
-                      new_words_only=getattr(c, "new_words_only", False))
+                      new_words_only=getattr(c, "new_words_only", False),
+                      fill_prior=getattr(c, "fill_prior", True))
         values.update(overrides)
         return cls(**values)
 
@@ -177,7 +180,18 @@ class Infiller:
         # the head's columns, their tie-break keys, token -> column
         self.n_logits = n_logits
         self._kinds = {kind: self._kind_table(ok) for kind, ok in (("whole", self.start_ok), ("cont", self.cont_ok))}
+        self._word_end_prior = self._load_word_end_prior()
         self._tries: dict = {}  # built when a setting first asks for words of several pieces (shared by with_settings)
+
+    def _load_word_end_prior(self) -> torch.Tensor | None:
+        """The model folder's word-end prior (prior.py) over the one-piece fill columns, if it has one."""
+        from notesynth.infill.prior import load_prior
+
+        prior = load_prior(self.model_name) if Path(self.model_name).is_dir() else None
+        if not prior:
+            return None
+        pieces = self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
+        return torch.tensor([prior.get(p, 0.0) for p in pieces], dtype=torch.float32).to(self.device)
 
     def _kind_table(self, ok: torch.Tensor) -> tuple:
         key_dtype = torch.int32 if (SCALE + 1) * self.n_logits < 2**31 else torch.int64
@@ -326,6 +340,8 @@ class Infiller:
             out = torch.cat([self.backend.head(hidden[key], columns) for key in keys])
         else:  # one call for the chunk
             out = self.backend.head(torch.cat([hidden[key] for key in keys]), columns)
+        if kind == "whole" and self.settings.fill_prior and self._word_end_prior is not None:
+            out = out + self._word_end_prior.to(out.dtype)
         self.timings["head"] += time.perf_counter() - started
         return out
 

@@ -312,6 +312,9 @@ def train(cfg: TrainConfig, texts: dict[str, list[str]] | None = None) -> dict:
     })
     log.info("held-out: top-1 %.3f, pseudo-perplexity %.2f", metrics["top1"], metrics["pseudo_perplexity"])
     save_model_folder(model, tokenizer, cfg, metrics, per_source)
+    from notesynth.infill.prior import write_prior
+
+    write_prior(cfg.out, train_docs + repeated, tokenizer)  # the word-end prior of one-piece fills
     from notesynth.check.memorization import MemorizationIndex
 
     MemorizationIndex.build(train_docs).save(cfg.out)  # for the re-identification checker
