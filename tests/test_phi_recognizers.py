@@ -271,3 +271,15 @@ def test_a_name_span_takes_in_the_initials_before_it(detector):
     t = "Seen by Dr. Averyt this am. Later N. Averyt called back re plan."  # the second mention, by propagation
     assert found(detector, t, "N.", "NAME")
     assert not found(detector, "Given vitamin K. Hold heparin tonight.", "K.")
+
+
+@pytest.mark.parametrize("band", ["17q21", "Xp11.23", "9q34-q35", "3p21.3"])
+def test_a_chromosome_band_is_not_phi(band):
+    """The tagger took "17q21" for a date and "Xp11" for a place: a gene's address, not a person's."""
+    from notesynth.phi import shared_detector
+
+    text = f"A mutation in the BRCA1 gene (on chromosome {band}), seen 3/12/2019, MRN 1234567."
+    spans = shared_detector(None, True).detect(text)
+    start = text.index(band)
+    assert not [s for s in spans if s.start < start + len(band) and start < s.end]
+    assert {text[s.start:s.end] for s in spans} >= {"3/12/2019", "1234567"}

@@ -16,6 +16,7 @@ from ..text import HONORIFICS, SPOKEN_HONORIFICS
 from . import lexicon as lx
 from . import recognizers as R
 from .eponyms import is_eponym
+from .notation import is_medical_notation
 from .normalise import NormalisedText, normalise_for_detection
 from .propagation import propagate
 
@@ -165,7 +166,7 @@ class PhiDetector:
             label = PRESIDIO_TO_LABEL.get(r.entity_type)
             if label is None or label not in self.labels or r.score < self.config.score_threshold:
                 continue
-            if is_eponym(text, r.start, r.end, label):
+            if is_eponym(text, r.start, r.end, label) or is_medical_notation(text, r.start, r.end):
                 continue
             start = _past_honorifics(text, r.start, r.end) if label == "NAME" else r.start
             if start < r.end:
