@@ -2,7 +2,8 @@
 
 Held-out text: ICU nursing notes of the patients models/default never trained on
 (physionet_nursing_dev.jsonl, every 5th patient: realism.is_heldout_patient).  Each note's first window (up to 254 word-pieces) gets 15% of its positions masked
-(fixed seed); both backends score the masked positions with the same fp32 head.  Reports
+(fixed seed); each backend scores them with its own head (fp32 in torch; the onnx backend's
+vocabulary product is int8).  Reports
 agreement over the whole vocabulary, over the word-pieces a fill may write (what the fill
 samples from), and how often fp32's top-1 is in int8's top-5, plus the speed of each
 encoder on these windows.

@@ -146,3 +146,26 @@ def test_onnx_backend_is_cpu_only(exported):
     with pytest.raises(ModelLoadError, match="CPU only"):
         make_backend("onnx", str(exported), inf.model, "cuda")
     assert isinstance(make_backend("auto", str(exported), inf.model, "cpu"), TorchBackend) is False
+
+
+def test_onnx_int8_head_does_not_depend_on_threads_or_batch_mates(exported):
+    """The int8 vocabulary product is exact integer arithmetic: the same rows give the same
+    logits with 1 or 2 threads; and it stays close to the fp32 product."""
+    from notesynth.infill.onnx import OnnxBackend
+
+    inf = Infiller(str(exported), "cpu", InfillSettings(backend="torch"))
+    input_ids, attention, select = _inputs(inf.tokenizer, TEXT * 3, every=3)
+    columns = inf._kinds["whole"][0]
+    out = []
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            backend = OnnxBackend(inf.model, exported / ONNX_FILE)
+            hidden = backend.hidden(input_ids, attention, select)
+            out.append(backend.head(hidden, columns))
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(out[0], out[1])
+    fp32 = TorchBackend(inf.model, "cpu").head(hidden, columns)
+    assert (out[0] - fp32).abs().max() < 0.1 * fp32.abs().max()
