@@ -39,27 +39,23 @@ from notesynth.check.risk import score  # noqa: E402
 from notesynth.spans import INSTITUTION_LABELS  # noqa: E402
 
 
+def occurrences(value: str, text: str) -> list[re.Match]:
+    """Word-bounded, case-insensitive occurrences of ``value`` (stripped) in ``text``."""
+    value = value.strip()
+    return list(re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE)) if value else []
+
+
 def survives(value: str, text: str) -> bool:
-    value = value.strip()
-    return bool(value) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE) is not None
-
-
-def count_outside(value: str, text: str, spans: list[dict]) -> int:
-    """Word-bounded occurrences of ``value`` in ``text`` that overlap none of ``spans``."""
-    value = value.strip()
-    if not value:
-        return 0
-    return sum(1 for m in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text, re.IGNORECASE)
-               if not any(m.start() < g["end"] and g["start"] < m.end() for g in spans))
+    return bool(occurrences(value, text))
 
 
 def survives_beyond_own_uses(value: str, synthetic: str, original: str, spans: list[dict]) -> bool:
     """The value occurs in the output more often than the original uses it outside PHI: a
     two-digit year "'60" counts only if "60" is written more often than the note's kept
     clinical values ("PAP 60/23") account for (the rule of the checker's leak test)."""
-    value = value.strip()
-    n_out = len(re.findall(rf"(?<!\w){re.escape(value)}(?!\w)", synthetic, re.IGNORECASE)) if value else 0
-    return n_out > count_outside(value, original, spans)
+    outside = [m for m in occurrences(value, original)
+               if not any(m.start() < g["end"] and g["start"] < m.end() for g in spans)]
+    return len(occurrences(value, synthetic)) > len(outside)
 
 
 def hold_reason(reason: str) -> str:

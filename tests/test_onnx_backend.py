@@ -79,11 +79,10 @@ def test_onnx_fill_is_deterministic_and_batch_independent(exported, sample_rows)
         assert set(fills) == set(job.plan.masked_indices())
 
 
-def test_onnx_hidden_states_do_not_depend_on_the_thread_count(exported):
+def _at_each_thread_count(exported, inf, run) -> list:
+    """``run(backend)`` with an OnnxBackend built at 1 and at 2 torch threads."""
     from notesynth.infill.onnx import OnnxBackend
 
-    inf = Infiller(str(exported), "cpu", InfillSettings(backend="torch"))
-    input_ids, attention, select = _inputs(inf.tokenizer, TEXT * 3, every=3)
     out = []
     before = torch.get_num_threads()
     try:
@@ -91,9 +90,16 @@ def test_onnx_hidden_states_do_not_depend_on_the_thread_count(exported):
             torch.set_num_threads(threads)
             backend = OnnxBackend(inf.model, exported / ONNX_FILE)
             assert backend.threads == threads
-            out.append(backend.hidden(input_ids, attention, select))
+            out.append(run(backend))
     finally:
         torch.set_num_threads(before)
+    return out
+
+
+def test_onnx_hidden_states_do_not_depend_on_the_thread_count(exported):
+    inf = Infiller(str(exported), "cpu", InfillSettings(backend="torch"))
+    input_ids, attention, select = _inputs(inf.tokenizer, TEXT * 3, every=3)
+    out = _at_each_thread_count(exported, inf, lambda backend: backend.hidden(input_ids, attention, select))
     assert torch.equal(out[0], out[1])
 
 
@@ -151,21 +157,11 @@ def test_onnx_backend_is_cpu_only(exported):
 def test_onnx_int8_head_does_not_depend_on_threads_or_batch_mates(exported):
     """The int8 vocabulary product is exact integer arithmetic: the same rows give the same
     logits with 1 or 2 threads; and it stays close to the fp32 product."""
-    from notesynth.infill.onnx import OnnxBackend
-
     inf = Infiller(str(exported), "cpu", InfillSettings(backend="torch"))
     input_ids, attention, select = _inputs(inf.tokenizer, TEXT * 3, every=3)
     columns = inf._kinds["whole"][0]
-    out = []
-    before = torch.get_num_threads()
-    try:
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            backend = OnnxBackend(inf.model, exported / ONNX_FILE)
-            hidden = backend.hidden(input_ids, attention, select)
-            out.append(backend.head(hidden, columns))
-    finally:
-        torch.set_num_threads(before)
+    hidden = inf.backend.hidden(input_ids, attention, select)  # the same rows for every head
+    out = _at_each_thread_count(exported, inf, lambda backend: backend.head(hidden, columns))
     assert torch.equal(out[0], out[1])
     fp32 = TorchBackend(inf.model, "cpu").head(hidden, columns)
     assert (out[0] - fp32).abs().max() < 0.1 * fp32.abs().max()

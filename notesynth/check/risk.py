@@ -212,10 +212,14 @@ def overlap_before_fill(original: str, kept: str, phi: list[Span], settings: Ris
     risk = overlap_risk(overlap, run, settings)
     if risk <= settings.max_risk:
         return None
-    reason = (f"source overlap: risk {risk:.3f} above max {settings.max_risk} in the kept words alone, before "
-              f"the fill (distinctive trigrams kept {overlap:.2f}, longest verbatim run {run} words)")
     return RiskReport(distinctive_overlap=overlap, longest_verbatim_run=run, risk=risk, passed=False,
-                      reasons=(reason,), overlap_failed=True)
+                      reasons=(_overlap_reason(risk, overlap, run, settings, " in the kept words alone, before the fill"),),
+                      overlap_failed=True)
+
+
+def _overlap_reason(risk: float, overlap: float, run: int, settings: RiskSettings, where: str = "") -> str:
+    return (f"source overlap: risk {risk:.3f} above max {settings.max_risk}{where} "
+            f"(distinctive trigrams kept {overlap:.2f}, longest verbatim run {run} words)")
 
 
 def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
@@ -237,8 +241,7 @@ def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
         hard = True
     risk = 1.0 if hard else overlap_risk(overlap, run, settings)
     if not hard and risk > settings.max_risk:
-        reasons.append(f"source overlap: risk {risk:.3f} above max {settings.max_risk} "
-                       f"(distinctive trigrams kept {overlap:.2f}, longest verbatim run {run} words)")
+        reasons.append(_overlap_reason(risk, overlap, run, settings))
     return RiskReport(
         leaked_phi=len(leaks), leaked_labels=tuple(sorted({s.label for s in leaks})),
         residual_phi=len(residual), residual_labels=tuple(sorted({s.label for s in residual})),

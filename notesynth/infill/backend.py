@@ -70,25 +70,29 @@ class FillBackend:
         if self._parts is None:
             return hidden.float() if columns is None else hidden[:, columns.to(hidden.device)].float()
         transform, decoder = self._parts
-        weight, bias = self._weights(decoder, columns)
-        h = transform(hidden.to(weight.dtype))
-        return F.linear(h, weight, bias).float()
+        product, dtype = self._product(decoder, columns)
+        return product(transform(hidden.to(dtype))).float()
 
     def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor,
                columns: torch.Tensor | None = None) -> torch.Tensor:
         """Both steps at once: logits at the True cells of positions."""
         return self.head(self.hidden(input_ids, attention_mask, positions), columns)
 
-    def _weights(self, decoder, columns):
-        if columns is None:
-            return decoder.weight, decoder.bias
+    def _product(self, decoder, columns):
+        """(the vocabulary product over ``columns``, the dtype it takes), built once per column set:
+        the allowed sets are few and live as long as the infiller."""
         key = id(columns)
-        if key not in self._restricted:  # the allowed sets are few and live as long as the infiller
-            index = columns.to(decoder.weight.device)
-            bias = None if decoder.bias is None else decoder.bias[index].contiguous()
-            self._restricted[key] = (decoder.weight[index].contiguous(), bias, columns)
-        weight, bias, _ = self._restricted[key]
-        return weight, bias
+        if key not in self._restricted:
+            weight, bias = decoder.weight, decoder.bias
+            if columns is not None:
+                index = columns.to(weight.device)
+                weight, bias = weight[index].contiguous(), None if bias is None else bias[index].contiguous()
+            self._restricted[key] = (*self._make_product(weight, bias), columns)  # columns: keeps the id valid
+        product, dtype, _ = self._restricted[key]
+        return product, dtype
+
+    def _make_product(self, weight, bias):
+        return (lambda h: F.linear(h, weight, bias)), weight.dtype
 
 
 class TorchBackend(FillBackend):

@@ -32,12 +32,11 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from notesynth.infill.backend import make_backend
-from notesynth.infill.model import load_model, resolve_device
+from notesynth.infill.model import is_wordpiece, load_model, resolve_device, word_texts
 from notesynth.infill.sampling import SAMPLE_CHUNK, SCALE, sample_rows, score_rows
 from notesynth.infill.vocabulary import fill_allowed
 from notesynth.masking import MaskPlan
@@ -153,7 +152,7 @@ class Infiller:
         start = torch.zeros(len(tokens), dtype=torch.bool)
         whole = torch.zeros(len(tokens), dtype=torch.bool)
         cont = torch.zeros(len(tokens), dtype=torch.bool)
-        self.wordpiece = any(t.startswith("##") for t in tokens[:5000] if t)
+        self.wordpiece = is_wordpiece(self.tokenizer)
         for i, tok in enumerate(tokens):
             if i in special or not tok:
                 continue
@@ -187,7 +186,7 @@ class Infiller:
         """The model folder's word-end prior (prior.py) over the one-piece fill columns, if it has one."""
         from notesynth.infill.prior import load_prior
 
-        prior = load_prior(self.model_name) if Path(self.model_name).is_dir() else None
+        prior = load_prior(self.model_name)
         if not prior:
             return None
         pieces = self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
@@ -209,7 +208,7 @@ class Infiller:
             from notesynth.unknown import known_words
 
             words = sorted(w for w in known_words() if w.isalpha() and fill_allowed(w))
-            texts = words if self.wordpiece else [" " + w for w in words]
+            texts = word_texts(self.tokenizer, words)
             first: dict[int, set[int]] = {}
             follow: dict[tuple[int, ...], set[int]] = {}
             for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]:

@@ -22,6 +22,17 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def is_wordpiece(tokenizer) -> bool:
+    """WordPiece marks a word's later pieces ("##t"); byte-level BPE and sentencepiece mark its
+    start instead, so a word is tokenized with a space before it."""
+    return any(t and t.startswith("##") for t in tokenizer.convert_ids_to_tokens(list(range(min(5000, len(tokenizer))))))
+
+
+def word_texts(tokenizer, words: list[str]) -> list[str]:
+    """The words as the tokenizer must see them to split each as a word of running text."""
+    return list(words) if is_wordpiece(tokenizer) else [" " + w for w in words]
+
+
 def load_model(model: str, device: str = "cpu"):
     """Tokenizer and masked LM from a local folder, or a hub id the user named."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer

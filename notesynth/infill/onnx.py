@@ -121,16 +121,9 @@ class OnnxBackend(FillBackend):
             raise ModelLoadError(f"{self.path} {problem}; re-run `notesynth export-onnx {model_name or self.path.parent}`")
         self.threads = threads
         self.embed = model.get_input_embeddings()
-        self._int8: dict[int, tuple] = {}
 
-    def head(self, hidden: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
-        transform, decoder = self._parts
-        key = id(columns)
-        if key not in self._int8:  # the allowed sets are few and live as long as the infiller
-            weight, bias = self._weights(decoder, columns)
-            self._int8[key] = (int8_linear(weight, bias), columns)
-        with torch.no_grad():
-            return self._int8[key][0](transform(hidden.float())).float()
+    def _make_product(self, weight, bias):
+        return int8_linear(weight, bias), torch.float32
 
     def hidden(self, input_ids, attention_mask, positions):
         lengths = attention_mask.sum(dim=1).tolist()

@@ -22,6 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
+from notesynth.infill.model import word_texts
+
 PRIOR_FILE = "fill_prior.json"
 FORMAT = "notesynth-fill-prior/1"
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -36,8 +38,7 @@ def count_word_starts(texts: Iterable[str], tokenizer) -> dict[str, list[int]]:
     if not words:
         return {}
     vocab = list(words)
-    wordpiece = any(t.startswith("##") for t in list(tokenizer.get_vocab())[:5000])
-    ids_of = tokenizer(vocab if wordpiece else [" " + w for w in vocab], add_special_tokens=False)["input_ids"]
+    ids_of = tokenizer(word_texts(tokenizer, vocab), add_special_tokens=False)["input_ids"]
     alone: Counter = Counter()
     first: Counter = Counter()
     for word, ids in zip(vocab, ids_of):
