@@ -153,6 +153,9 @@ def main(argv=None) -> int:
     ap.add_argument("--all-patients", action="store_true", help="score every note, not only held-out ones")
     ap.add_argument("--limit", type=int, default=None, help="rows per file (before the split)")
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
+    ap.add_argument("--per-mention", action="store_true",
+                    help="re-draw every mention of a value on its own (the figures before the ninth session); "
+                         "default: a value repeated in a note is re-drawn once, as in the dev file")
     ap.add_argument("--misses", action="store_true", help="rule detector's misses by pattern (held-out sources)")
     ap.add_argument("--tagger-misses", action="store_true", help="the tagger's misses by pattern")
     ap.add_argument("--detector-misses", action="store_true", help="the default detector's misses by pattern")
@@ -204,7 +207,7 @@ def main(argv=None) -> int:
                   + ("" if args.all_patients else " (held-out fifth)"))
         audited = audit.get(fname, set())
         for source in sources:
-            data = make_dataset(rows, source, audited, args.seed)
+            data = make_dataset(rows, source, audited, args.seed, consistent=not args.per_mention)
             texts = [r["text"] for r in data]
             preds, secs = {}, {}
             if det is not None:

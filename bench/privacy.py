@@ -79,6 +79,9 @@ def main() -> None:
                     help="re-surrogate every gold span from this held-out source (held-out patients only)")
     ap.add_argument("--all-patients", action="store_true", help="with --resurrogate: every note, not only held-out")
     ap.add_argument("--seed", type=int, default=2024, help="re-surrogation seed")
+    ap.add_argument("--per-mention", action="store_true",
+                    help="re-draw every mention of a value on its own (the figures before the ninth session); "
+                         "default: a value repeated in a note is re-drawn once, as in the dev file")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="a SynthConfig setting other than its default (repeatable), e.g. --set max_pieces_per_word=3")
     ap.add_argument("--phi-tagger", action=argparse.BooleanOptionalAction, default=SynthConfig().phi_tagger,
@@ -90,7 +93,7 @@ def main() -> None:
     if args.resurrogate:
         if not args.all_patients:
             rows = [r for r in rows if is_heldout(r["id"])]
-        rows = make_dataset(rows, args.resurrogate, audited, args.seed)
+        rows = make_dataset(rows, args.resurrogate, audited, args.seed, consistent=not args.per_mention)
         print(f"re-surrogated from {args.resurrogate!r}; {'all' if args.all_patients else 'held-out'} patients")
     rows = rows[: args.limit] if args.limit else rows
     settings = dict(parse_setting(item) for item in args.set)

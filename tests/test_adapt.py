@@ -98,14 +98,26 @@ def test_adapt_trains_on_surrogates_only(adapted, sample_rows, detector):
     # already-fitted tiny model for 24 steps moves its loss by less than the masking noise)
 
 
-def test_adapted_folder_reloads_with_card_index_and_progress(adapted, sample_rows, tiny_model):
+def test_adapted_folder_reloads_with_card_index_and_progress(adapted, sample_rows, tiny_model, detector):
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     from notesynth.check.memorization import MemorizationIndex
 
     out, metrics, texts = adapted
     AutoModelForMaskedLM.from_pretrained(str(out))
-    assert AutoTokenizer.from_pretrained(str(out)).get_vocab() == AutoTokenizer.from_pretrained(str(tiny_model)).get_vocab()
+    # the base vocabulary, plus the notes' frequent split words: known words (never a name or a
+    # medical term) in at least 5 of the surrogate notes, none a detected PHI string
+    from notesynth.unknown import is_known
+
+    vocab, base_vocab = (AutoTokenizer.from_pretrained(str(p)).get_vocab() for p in (out, tiny_model))
+    added = set(vocab) - set(base_vocab)
+    assert {t: i for t, i in vocab.items() if t in base_vocab} == base_vocab
+    assert len(vocab) == AutoModelForMaskedLM.from_pretrained(str(out)).config.vocab_size
+    docs = list(texts.values())[0]
+    for word in added:
+        assert is_known(word) and sum(_occurs(word, d.lower()) for d in docs) >= 5, word
+    phi = {v.lower() for r in sample_rows for v in _phi_strings(detector, r)}
+    assert not added & phi
     card = (out / "README.md").read_text()
     assert "Site adaptation" in card and "PHI spans replaced" in card
     for r in sample_rows:  # counts only: no text of any note, original or surrogate
@@ -120,6 +132,39 @@ def test_adapted_folder_reloads_with_card_index_and_progress(adapted, sample_row
     assert json.loads((out / "progress.json").read_text())["status"] == "done"
     assert metrics["adaptation"]["documents"] == len(sample_rows)
     assert list((out / "checkpoints").glob("checkpoint-*"))
+
+
+def test_frequent_split_words_become_tokens(tiny_model, notes_file, sample_rows, detector, tmp_path):
+    """A base whose vocabulary lacks some frequent words of the notes (renamed to unused slots
+    here) gets them back as tokens of their own, in those slots; the model stays its size."""
+    import shutil
+
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from notesynth.infill.vocabulary import fill_allowed
+    from notesynth.unknown import is_known
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    data = json.loads((base / "tokenizer.json").read_text())
+    vocab = data["model"]["vocab"]
+    texts = [r["text"].lower() for r in sample_rows]
+    frequent = sorted(w for w in vocab if w.isalpha() and len(w) >= 4 and is_known(w) and fill_allowed(w)
+                      and sum(_occurs(w, t) for t in texts) >= 7)[:6]
+    assert len(frequent) >= 3
+    slots = {w: vocab.pop(w) for w in frequent}
+    for k, (w, i) in enumerate(slots.items()):
+        vocab[f"[unused{k}]"] = i
+    (base / "tokenizer.json").write_text(json.dumps(data))
+    assert all(len(AutoTokenizer.from_pretrained(str(base)).tokenize(w)) > 1 for w in frequent)
+
+    out = tmp_path / "site"
+    adapt(_fast(base, notes_file, out, max_steps=2, site_vocab_min_docs=5), detector=detector)
+    adapted = AutoTokenizer.from_pretrained(str(out)).get_vocab()
+    assert {w: adapted.get(w) for w in frequent} == slots  # each word back, in a former unused slot
+    assert len(adapted) == len(vocab)
+    assert AutoModelForMaskedLM.from_pretrained(str(out)).config.vocab_size == len(vocab)
+    assert not [t for t in adapted if t.startswith("[unused")]
 
 
 def test_synth_uses_the_adapted_model(adapted, tmp_path):

@@ -177,6 +177,31 @@ def test_resurrogate_keeps_offsets_and_case():
     text, new = resurrogate(lower, [span], maker, random.Random(0), keep=lambda s: True)
     assert text == lower and new[0]["text"] == "smith"
 
+def test_consistent_resurrogation_redraws_a_repeated_value_once():
+    """The held-out bench re-draws a value repeated in a note once (as the dev file's own
+    surrogates are), each word of a name too; per mention, each gets its own draw."""
+    import itertools
+    import random
+
+    from notesynth.phi.tagger.augment import resurrogate
+
+    counter = itertools.count()
+
+    def maker(label, original, rng):
+        n = next(counter)
+        return f"Ines{n} Okafor{n}" if " " in original else f"Okafor{n}"
+
+    text = "Met Darlene Snow. Snow agrees; SNOW to call. Fernandez aware."
+
+    def spans(t):
+        return [{"start": m.start(), "end": m.end(), "label": "NAME"}
+                for m in __import__("re").finditer(r"Darlene Snow|\bSnow\b|SNOW|Fernandez", t)]
+
+    out, new = resurrogate(text, spans(text), maker, random.Random(0), consistent=True)
+    assert [s["text"] for s in new] == ["Ines0 Okafor0", "Okafor0", "OKAFOR0", "Okafor1"]
+    out, new = resurrogate(text, spans(text), maker, random.Random(0))
+    assert len({s["text"].lower() for s in new}) == 4
+
 
 def test_phi_tagger_setting_puts_the_tagger_in_the_synthesizer_detector(tmp_path):
     """`phi_tagger` (on by default; TOML or --no-phi-tagger) builds the detector with the tagger

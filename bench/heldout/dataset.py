@@ -6,9 +6,12 @@ from heldout.sources import heldout_maker, seed_rng
 from notesynth.phi.tagger.augment import resurrogate
 
 
-def make_dataset(rows, source: str, audited: set, seed: int):
+def make_dataset(rows, source: str, audited: set, seed: int, consistent: bool = True):
     """Rows with text and spans re-surrogated from `source` (orig: unchanged). Every span
-    gets "audited": True/False; audited spans keep their text."""
+    gets "audited": True/False; audited spans keep their text.  `consistent` (the default
+    since the ninth session): a value repeated in a note is re-drawn once, as the dev file's own
+    surrogates are ("Fernandez" three times stays one name); before, each mention got its own
+    name, which no note-level propagation could relate."""
     out = []
     maker = None if source == "orig" else heldout_maker(source)
     for r in rows:
@@ -17,7 +20,8 @@ def make_dataset(rows, source: str, audited: set, seed: int):
             out.append({"id": r["id"], "text": r["text"], "spans": spans})
             continue
         rng = seed_rng(seed, f"{source}:{r['id']}")
-        text, new = resurrogate(r["text"], spans, maker, rng, keep=lambda s: s["audited"])
+        text, new = resurrogate(r["text"], spans, maker, rng, keep=lambda s: s["audited"],
+                                consistent=consistent)
         out.append({"id": r["id"], "text": text, "spans": new})
     return out
 

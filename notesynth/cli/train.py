@@ -33,6 +33,8 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in OUT/checkpoints."),
     fp16_weights: bool = typer.Option(False, "--fp16-weights", help="Store weights in fp16 (half the disk size)."),
     repeat: List[str] = typer.Option([], "--repeat", help="SOURCE=K: see that corpus file's training documents K times per epoch (oversample a small in-domain source)."),
+    site_vocab: int = typer.Option(0, "--site-vocab", help="Fine-tuning: up to N frequent words the base tokenizer splits (\"cont\", \"secretions\") become tokens of their own, so fills can write them; the base vocabulary's unused slots are used first (0: off)."),
+    site_vocab_min_docs: int = typer.Option(5, "--site-vocab-min-docs", help="A site-vocabulary word occurs in at least this many training documents."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Train a masked LM from scratch or fine-tune one (whole-word masking)."""
@@ -55,6 +57,7 @@ def train(
         learning_rate=learning_rate, warmup_steps=warmup_steps, max_steps=max_steps, epochs=epochs,
         max_minutes=max_minutes, eval_share=eval_share, eval_steps=eval_steps, save_steps=save_steps,
         seed=seed, device=device, resume=resume, fp16_weights=fp16_weights, repeat=tuple(pairs),
+        site_vocab=site_vocab, site_vocab_min_docs=site_vocab_min_docs,
         command="notesynth train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
     metrics = run_train(cfg)
@@ -73,6 +76,7 @@ def adapt(
     learning_rate: float = typer.Option(1e-4),
     save_steps: int = typer.Option(50, help="Checkpoint every N steps (an interrupted run resumes from the newest)."),
     restart: bool = typer.Option(False, "--restart", help="Discard OUT's checkpoints instead of resuming from them."),
+    site_vocab: int = typer.Option(500, "--site-vocab", help="Up to N frequent ordinary words of your notes that the base tokenizer splits become tokens of their own, so fills can write them (each in at least 5 notes; never a name or medical term; 0: keep the base tokenizer)."),
     id_field: str = typer.Option("id", help="JSONL/CSV field holding the note id."),
     text_field: str = typer.Option("text", help="JSONL/CSV field holding the note text."),
     input_format: Optional[str] = typer.Option(None, "--format", help="Input format: txt, jsonl, csv, folder, conll (default: from the path)."),
@@ -89,7 +93,7 @@ def adapt(
     cfg = AdaptConfig(
         notes=notes, out=str(out), base=base, max_minutes=max_minutes or None, max_steps=max_steps, epochs=epochs,
         seed=seed, batch_size=batch_size, learning_rate=learning_rate, save_steps=save_steps,
-        id_field=id_field, text_field=text_field, fmt=input_format, resume=not restart, device=device,
+        site_vocab=site_vocab, id_field=id_field, text_field=text_field, fmt=input_format, resume=not restart, device=device,
         command="notesynth adapt " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
     try:

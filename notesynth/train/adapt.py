@@ -7,8 +7,11 @@ The flow (docs/ADAPT.md says why it is safe):
    a surrogate (``masking.plan`` at mask ratio 0, then ``render``: the text ``synth`` would
    write before any word is re-generated), so no detected identifier reaches a gradient;
 3. fine-tune the base model on those surrogate texts, held in memory (they never touch the
-   disk), with the base model's tokenizer unchanged: a site's rare words (a surname the
-   detector missed) stay split into word-pieces, and fills are whole in-vocabulary words;
+   disk).  The site's frequent ordinary words that the base tokenizer splits become tokens
+   of their own (``site_vocab``, train/site_vocab.py), so fills can write them; only words
+   of the known-word list (person names removed, never a medical term) found in at least
+   ``site_vocab_min_docs`` notes qualify, so a site's rare words (a surname the detector
+   missed) stay split into word-pieces, and fills are whole in-vocabulary words;
 4. write a Hugging Face folder: weights, tokenizer, a card with counts only, progress,
    checkpoints (for resuming), and the memorisation index of the adapted corpus merged with
    the base model's, so the checker refuses a synthetic note that is a near-copy of any
@@ -57,6 +60,8 @@ class AdaptConfig:
     resume: bool = True                 # continue from OUT/checkpoints when they are there
     device: str = "cpu"
     fp16_weights: bool = True           # half the folder size; loads as float32 for training
+    site_vocab: int = 500               # frequent split words given tokens of their own (0: off)
+    site_vocab_min_docs: int = 5        # ... each in at least this many notes
     command: str = ""
 
 
@@ -127,7 +132,9 @@ card holds no text of the notes:
 - detected PHI spans replaced by surrogates before training: {counts['phi_spans_replaced']:,} ({labels})
 
 Every detected PHI span was replaced by a surrogate before tokenisation, so no detected
-identifier reached a gradient. The tokenizer is the base model's, unchanged. The
+identifier reached a gradient. The tokenizer is the base model's, with up to
+{cfg.site_vocab:,} of the notes' frequent ordinary words (each in at least
+{cfg.site_vocab_min_docs} notes; never a name or a medical term) as tokens of their own. The
 memorisation index (`memorization_index.npz`) holds the base model's training documents and
 the adapted (surrogate) documents; the re-identification checker refuses a synthetic note
 that is a near-copy of any of them. PHI the detector missed is not replaced: see
@@ -181,7 +188,8 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
 
     # resume only the same job: same corpus, base and settings
     state = {"fingerprint": corpus.fingerprint(), "base": str(Path(base).resolve()), "seed": cfg.seed,
-             "seq_len": cfg.seq_len, "batch_size": cfg.batch_size}
+             "seq_len": cfg.seq_len, "batch_size": cfg.batch_size,
+             "site_vocab": [cfg.site_vocab, cfg.site_vocab_min_docs]}
     state_path = out / STATE_FILE
     ckpts = list((out / "checkpoints").glob("checkpoint-*"))
     resume = False
@@ -206,6 +214,7 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
         epochs=epochs, lr_schedule=schedule, max_minutes=cfg.max_minutes, eval_share=cfg.eval_share, eval_steps=10 ** 9,
         save_steps=cfg.save_steps, logging_steps=cfg.logging_steps, seed=cfg.seed, device=cfg.device,
         resume=resume, fp16_weights=cfg.fp16_weights, command=cfg.command,
+        site_vocab=cfg.site_vocab, site_vocab_min_docs=cfg.site_vocab_min_docs,
         extra_card={"## Site adaptation": _card_section(counts, cfg, base)},
     )
     metrics = train(tcfg, texts={source: corpus.texts})

@@ -68,6 +68,10 @@ class TrainConfig:
     # (source, k): that source's training documents are seen k times per epoch (oversampling a
     # small in-domain source beside a large general one); held-out documents are never repeated
     repeat: tuple[tuple[str, int], ...] = ()
+    # fine-tuning only: up to this many frequent words the base tokenizer splits become tokens
+    # of their own (train/site_vocab.py), each in at least site_vocab_min_docs training documents
+    site_vocab: int = 0
+    site_vocab_min_docs: int = 5
 
 
 def build_model(cfg: TrainConfig, tokenizer):
@@ -209,6 +213,20 @@ def _repeat_sources(per_source: dict[str, list[str]], cfg: TrainConfig) -> list[
     return extra
 
 
+def _site_vocabulary(cfg: TrainConfig, tokenizer, train_docs, repeated, save_dir: Path):
+    """The base tokenizer with the site's frequent split words as tokens, and its plan (a
+    resumed run reloads the saved ones, so its token ids match its checkpoints)."""
+    from notesynth.train.site_vocab import choose_site_words, extend_tokenizer, load_extended
+
+    if cfg.from_scratch or cfg.site_vocab <= 0:
+        return tokenizer, {}
+    if cfg.resume and (saved := load_extended(save_dir)) is not None:
+        return saved
+    words = choose_site_words(train_docs, train_docs + repeated, tokenizer, cfg.site_vocab,
+                              cfg.site_vocab_min_docs)
+    return extend_tokenizer(tokenizer, words, save_dir)
+
+
 def train(cfg: TrainConfig, texts: dict[str, list[str]] | None = None) -> dict:
     """Run one training job; returns the held-out metrics written to the card.
 
@@ -241,6 +259,7 @@ def train(cfg: TrainConfig, texts: dict[str, list[str]] | None = None) -> dict:
         if not cfg.base:
             raise ValueError("give --base (a model to fine-tune) or --from-scratch")
         tokenizer = AutoTokenizer.from_pretrained(cfg.base)
+    tokenizer, site_plan = _site_vocabulary(cfg, tokenizer, train_docs, repeated, work / "site-tokenizer")
 
     train_blocks = encode_blocks(tokenizer, train_docs + repeated, cfg.seq_len)
     eval_blocks = encode_blocks(tokenizer, held_docs, cfg.seq_len)
@@ -250,6 +269,10 @@ def train(cfg: TrainConfig, texts: dict[str, list[str]] | None = None) -> dict:
     log.info("%d training blocks, %d eval blocks of %d tokens", len(train_blocks), len(eval_blocks), cfg.seq_len)
 
     model = build_model(cfg, tokenizer)
+    if site_plan:
+        from notesynth.train.site_vocab import init_new_rows
+
+        init_new_rows(model, site_plan, len(tokenizer))
     n_params = sum(p.numel() for p in model.parameters())
     log.info("model: %s, %.1fM parameters", model.config.model_type, n_params / 1e6)
 
@@ -309,6 +332,7 @@ def train(cfg: TrainConfig, texts: dict[str, list[str]] | None = None) -> dict:
         "train_documents": len(train_docs),
         "heldout_documents": len(held_docs),
         "repeated_documents": len(repeated),
+        "site_vocab_words": len(site_plan),
     })
     log.info("held-out: top-1 %.3f, pseudo-perplexity %.2f", metrics["top1"], metrics["pseudo_perplexity"])
     save_model_folder(model, tokenizer, cfg, metrics, per_source)

@@ -260,14 +260,20 @@ Maker = Callable[[str, str, random.Random], str]
 
 
 def resurrogate(text: str, spans: Sequence[dict], maker: Maker, rng: random.Random,
-                keep: Optional[Callable[[dict], bool]] = None) -> Tuple[str, List[dict]]:
+                keep: Optional[Callable[[dict], bool]] = None,
+                consistent: bool = False) -> Tuple[str, List[dict]]:
     """Replace each span's text by `maker(label, original, rng)`; return (new_text, new_spans).
 
     Spans are dicts with start/end/label (other keys are kept). A span for which
     `keep(span)` is true keeps its original text (it still moves with the offsets).
     Overlapping spans: the later one is dropped. The new spans' "text" equals
-    new_text[start:end]."""
+    new_text[start:end].
+
+    `consistent`: as in a real note, one value is one value throughout the note: a value
+    seen before (any case) gets the same replacement, and so does each word of a name
+    ("Darlene Snow" ... "Snow" -> "Ines Okafor" ... "Okafor")."""
     note_caps = caps_note(text)
+    memo = _ConsistentValues(maker) if consistent else None
     out: List[str] = []
     new_spans: List[dict] = []
     pos = 0
@@ -280,7 +286,8 @@ def resurrogate(text: str, spans: Sequence[dict], maker: Maker, rng: random.Rand
         if keep is not None and keep(s):
             new = original
         else:
-            new = match_case(original, maker(s["label"], original, rng), note_caps)
+            made = memo.make(s["label"], original, rng) if memo else maker(s["label"], original, rng)
+            new = match_case(original, made, note_caps)
         start = s["start"] + shift
         out.append(new)
         shift += len(new) - len(original)
@@ -289,6 +296,30 @@ def resurrogate(text: str, spans: Sequence[dict], maker: Maker, rng: random.Rand
     out.append(text[pos:])
     new_text = "".join(out)
     return new_text, new_spans
+
+
+class _ConsistentValues:
+    """The replacements of one note, so a repeated value (or name word) is replaced alike."""
+
+    def __init__(self, maker: Maker):
+        self.maker = maker
+        self.values: dict = {}
+        self.name_words: dict = {}
+
+    def make(self, label: str, original: str, rng: random.Random) -> str:
+        key = (label, original.lower())
+        if key in self.values:
+            return self.values[key]
+        words = original.split()
+        if label == "NAME" and words and all(w.lower() in self.name_words for w in words):
+            made = " ".join(self.name_words[w.lower()] for w in words)
+        else:
+            made = self.maker(label, original, rng)
+        if label == "NAME" and len(made.split()) == len(words):
+            for w, m in zip(words, made.split()):
+                self.name_words.setdefault(w.lower(), m)
+        self.values[key] = made
+        return made
 
 
 def case_transform(text: str, rng: random.Random, p_upper: float = 0.12, p_lower: float = 0.08) -> str:
