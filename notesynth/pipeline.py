@@ -24,7 +24,7 @@ from notesynth.protect import protect
 from notesynth.retry import words_to_regenerate
 from notesynth.spans import Span
 from notesynth.surrogates import SurrogateMaker
-from notesynth.unknown import unknown_word_spans
+from notesynth.unknown import site_words, unknown_word_spans
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,8 @@ class Synthesizer:
             job.phi = phi
             job.protected = protect(job.text) + list(job.annotations or ())
             if self.config.mask_unknown_words:
-                job.unknown = unknown_word_spans(job.text, job.phi + job.protected)
+                job.unknown = unknown_word_spans(job.text, job.phi + job.protected,
+                                                 site_words(self.config.resolved_model()))
 
     def _attempt(self, jobs: list[NoteJob], attempt: int) -> None:
         """plan -> fill -> render -> check, for every job of one attempt."""

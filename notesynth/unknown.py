@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from notesynth.resources import word_list
 
 from anyascii import anyascii
@@ -46,9 +47,22 @@ def near_medical_term(word: str) -> bool:
                               score_cutoff=NEAR_DISTANCE) is not None
 
 
+SITE_WORDS_FILE = "site_words.txt"  # in a model folder: the site's own ordinary words (train/adapt.py)
+
+
+@lru_cache(maxsize=8)
+def site_words(model_dir: str) -> frozenset[str]:
+    """The ordinary words ``notesynth adapt`` found in a site's notes (``site_words.txt`` of the
+    model folder; empty for a model without one): known words when synthesizing with it."""
+    path = Path(model_dir) / SITE_WORDS_FILE
+    if not path.is_file():
+        return frozenset()
+    return frozenset(line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
 @lru_cache(maxsize=65536)
-def is_known(word: str) -> bool:
-    """May ``word`` be kept verbatim?"""
+def _is_known(word: str) -> bool:
     base = re.split(r"['’]", word, maxsplit=1)[0]
     if len(base) <= SHORT:
         return True
@@ -58,10 +72,38 @@ def is_known(word: str) -> bool:
     return w in known_words() or is_medical_word(w) or near_medical_term(w)
 
 
-def unknown_word_spans(text: str, covered: list[Span]) -> list[Span]:
+def is_known(word: str, site: frozenset[str] = frozenset()) -> bool:
+    """May ``word`` be kept verbatim?  ``site``: the model's site words, known too."""
+    if _is_known(word):
+        return True
+    return bool(site) and anyascii(re.split(r"['’]", word, maxsplit=1)[0]).lower() in site
+
+
+def unknown_word_spans(text: str, covered: list[Span], site: frozenset[str] = frozenset()) -> list[Span]:
     """Words of ``text`` outside ``covered`` (PHI, protected spans) that may not be kept."""
     taken = bytearray(len(text))
     for s in covered:
         taken[max(0, s.start):min(len(text), s.end)] = b"\x01" * (min(len(text), s.end) - max(0, s.start))
     return [Span(m.start(), m.end(), "UNKNOWN") for m in ANY_WORD.finditer(text)
-            if not any(taken[m.start():m.end()]) and not is_known(m.group())]
+            if not any(taken[m.start():m.end()]) and not is_known(m.group(), site)]
+
+
+LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]{3,}(?![\w'’-])")
+
+
+def find_site_words(texts: list[str], phi_words: set[str], min_docs: int = 10) -> list[str]:
+    """A site's own ordinary words: words that are not known yet, written in lower case in at
+    least ``min_docs`` notes that also use capitals (so lower case tells a common word from a
+    name), never inside a detected PHI span of any note, and in none of the name lists.
+    Privacy by construction still holds: a name is written capitalised where case is used."""
+    from notesynth.phi.lexicon import all_names
+
+    docs: dict[str, int] = {}
+    for text in texts:
+        if not any(c.isupper() for c in text) or text.upper() == text:
+            continue
+        for w in set(LOWER_WORD.findall(text)):
+            docs[w] = docs.get(w, 0) + 1
+    names = all_names()
+    return sorted(w for w, n in docs.items()
+                  if n >= min_docs and w not in phi_words and w not in names and not _is_known(w))

@@ -118,6 +118,12 @@ def test_adapted_folder_reloads_with_card_index_and_progress(adapted, sample_row
         assert is_known(word) and sum(_occurs(word, d.lower()) for d in docs) >= 5, word
     phi = {v.lower() for r in sample_rows for v in _phi_strings(detector, r)}
     assert not added & phi
+    # the site words file (unknown.find_site_words) is written and counted on the card
+    from notesynth.unknown import SITE_WORDS_FILE, site_words
+
+    assert (out / SITE_WORDS_FILE).read_text().startswith("# notesynth site words")
+    assert metrics["adaptation"]["site_words"] == len(site_words(str(out)))
+    assert not site_words(str(out)) & phi
     card = (out / "README.md").read_text()
     assert "Site adaptation" in card and "PHI spans replaced" in card
     for r in sample_rows:  # counts only: no text of any note, original or surrogate

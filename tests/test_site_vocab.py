@@ -69,3 +69,39 @@ def test_new_rows_start_as_the_mean_of_their_pieces(tokenizer, tmp_path):
         assert torch.isclose(model.cls.predictions.bias[i], bias_before[pieces].mean())
     logits = model(**new("cont wean", return_tensors="pt")).logits
     assert logits.shape[-1] == len(new)  # the output layer grew with the input (tied)
+
+
+def test_site_words_are_lower_case_words_of_many_notes_and_never_names_or_phi():
+    from notesynth.unknown import find_site_words
+
+    notes = [f"Pt seen by Dr. Quorvath. The quellitic patch and the zandrous hum persist. Note {i}."
+             for i in range(6)]
+    notes += ["THE QUELLITIC PATCH IN CAPS", "the quellitic patch, lower case only"] * 5  # case says nothing here
+    assert find_site_words(notes, set(), min_docs=5) == ["quellitic", "zandrous"]
+    assert find_site_words(notes, set(), min_docs=7) == []  # all-caps and all-lower notes do not count
+    assert find_site_words(notes, {"zandrous"}, min_docs=5) == ["quellitic"]  # inside a detected PHI span
+    # a word of the name lists never qualifies, even in lower case
+    from notesynth.phi.lexicon import last_names
+
+    name = sorted(n for n in last_names() if n.isalpha() and len(n) > 5)[0]
+    assert name not in find_site_words([f"Then {name} was seen. Next." for _ in range(6)], set(), min_docs=5)
+
+
+def test_synth_keeps_and_may_write_the_models_site_words(tiny_model, tmp_path):
+    """A model folder's site_words.txt makes its words known: kept verbatim by synth (the
+    unknown-word rule would re-generate them otherwise) and writable by fills."""
+    import shutil
+
+    from notesynth import SynthConfig, Synthesizer
+    from notesynth.unknown import SITE_WORDS_FILE, site_words
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    text = "Pt resting comfortably, quellitic patch on left arm unchanged overnight."
+    settings = dict(seed=0, mask_ratio=0.0, max_risk=1.0, phi_tagger=False)
+    plain = Synthesizer(SynthConfig(model=str(model), **settings)).synthesize(text, "n1")
+    assert "quellitic" not in plain.text
+    (model / SITE_WORDS_FILE).write_text("# site words\nquellitic\n")
+    site_words.cache_clear()
+    kept = Synthesizer(SynthConfig(model=str(model), **settings)).synthesize(text, "n1")
+    assert "quellitic" in kept.text

@@ -144,9 +144,9 @@ class Infiller:
         a continuation.  A one-piece fill must be a word `synth` would keep verbatim
         (unknown.known_words): a model asked for one piece where the site writes a longer word
         otherwise writes that word's first piece ("con" for "cont", "las" for "lasix")."""
-        from notesynth.unknown import known_words
+        from notesynth.unknown import known_words, site_words
 
-        known = known_words()
+        known = known_words() | site_words(self.model_name)
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
         special = set(self.tokenizer.all_special_ids)
         start = torch.zeros(len(tokens), dtype=torch.bool)
@@ -205,9 +205,9 @@ class Infiller:
         n pieces (n >= 2), and, after a prefix of pieces (keyed with n first), the pieces that
         may follow it.  Built once per loaded model."""
         if "trie" not in self._tries:
-            from notesynth.unknown import known_words
+            from notesynth.unknown import known_words, site_words
 
-            words = sorted(w for w in known_words() if w.isalpha() and fill_allowed(w))
+            words = sorted(w for w in known_words() | site_words(self.model_name) if w.isalpha() and fill_allowed(w))
             texts = word_texts(self.tokenizer, words)
             first: dict[int, set[int]] = {}
             follow: dict[tuple[int, ...], set[int]] = {}

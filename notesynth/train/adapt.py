@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class AdaptConfig:
     device: str = "cpu"
     fp16_weights: bool = True           # half the folder size; loads as float32 for training
     site_vocab: int = 500               # frequent split words given tokens of their own (0: off)
+    site_words_min_docs: int = 10       # site words: written in lower case in this many notes (0: none)
     site_vocab_min_docs: int = 5        # ... each in at least this many notes
     command: str = ""
 
@@ -75,6 +77,8 @@ class PreparedCorpus:
     unreadable: int = 0
     empty: int = 0
     phi_replaced: Counter = field(default_factory=Counter)   # detected spans replaced, by label
+    # lower-cased words of every detected span (in memory only): never a site word
+    phi_words: set = field(default_factory=set, repr=False)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256()
@@ -117,6 +121,8 @@ def prepare_corpus(notes: Iterable, detector, seed: int = 13) -> PreparedCorpus:
             continue
         phi = detector.detect(note.text)
         corpus.phi_replaced.update(s.label for s in phi)
+        for s in phi:
+            corpus.phi_words.update(w.lower() for w in re.findall(r"[^\W\d_]+", note.text[s.start:s.end]))
         corpus.texts.append(surrogate_text(note.text, phi, note_seed(seed, note.id, 0)))
         corpus.ids.append(note.id)
     return corpus
@@ -130,6 +136,8 @@ card holds no text of the notes:
 - notes read: {counts['notes_read']:,} (unreadable: {counts['unreadable']:,}, empty: {counts['empty']:,})
 - documents trained on or held out: {counts['documents']:,} ({counts['characters']:,} characters)
 - detected PHI spans replaced by surrogates before training: {counts['phi_spans_replaced']:,} ({labels})
+- site words (`site_words.txt`: the notes' own ordinary words, known words for `synth` with this
+  model): {counts.get('site_words', 0):,}
 
 Every detected PHI span was replaced by a surrogate before tokenisation, so no detected
 identifier reached a gradient. The tokenizer is the base model's, with up to
@@ -155,6 +163,21 @@ def budget_epochs(cfg: AdaptConfig) -> tuple[float, str]:
     if cfg.max_minutes:
         return UNBOUNDED_EPOCHS, "constant_with_warmup"
     return DEFAULT_EPOCHS, "linear"
+
+
+def _write_site_words(corpus: PreparedCorpus, cfg: AdaptConfig, out: Path, base: str) -> frozenset:
+    """The site's own ordinary words (``unknown.find_site_words``) and the base model's, written
+    to the folder so that ``synth --model OUT`` keeps them and fills may write them; returns them."""
+    from notesynth.unknown import SITE_WORDS_FILE, find_site_words, site_words
+
+    found = find_site_words(corpus.texts, corpus.phi_words, cfg.site_words_min_docs) if cfg.site_words_min_docs else []
+    words = sorted(set(found) | site_words(str(base)))
+    header = (f"# notesynth site words: written in lower case in at least {cfg.site_words_min_docs} notes of the "
+              "site that use capitals,\n# never inside a detected PHI span, in no name list; known words for "
+              "synth --model with this folder\n")
+    (out / SITE_WORDS_FILE).write_text(header + "".join(w + "\n" for w in words), encoding="utf-8")
+    log.info("site words: %d", len(words))
+    return frozenset(words)
 
 
 def adapt(cfg: AdaptConfig, detector=None) -> dict:
@@ -189,7 +212,7 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
     # resume only the same job: same corpus, base and settings
     state = {"fingerprint": corpus.fingerprint(), "base": str(Path(base).resolve()), "seed": cfg.seed,
              "seq_len": cfg.seq_len, "batch_size": cfg.batch_size,
-             "site_vocab": [cfg.site_vocab, cfg.site_vocab_min_docs]}
+             "site_vocab": [cfg.site_vocab, cfg.site_vocab_min_docs, cfg.site_words_min_docs]}
     state_path = out / STATE_FILE
     ckpts = list((out / "checkpoints").glob("checkpoint-*"))
     resume = False
@@ -206,6 +229,8 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
         shutil.rmtree(out / "checkpoints")
     state_path.write_text(json.dumps(state, indent=2) + "\n")
 
+    site = _write_site_words(corpus, cfg, out, base)
+    counts["site_words"] = len(site)
     source = f"{Path(cfg.notes).name} (surrogates)"
     epochs, schedule = budget_epochs(cfg)
     tcfg = TrainConfig(
@@ -214,7 +239,7 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
         epochs=epochs, lr_schedule=schedule, max_minutes=cfg.max_minutes, eval_share=cfg.eval_share, eval_steps=10 ** 9,
         save_steps=cfg.save_steps, logging_steps=cfg.logging_steps, seed=cfg.seed, device=cfg.device,
         resume=resume, fp16_weights=cfg.fp16_weights, command=cfg.command,
-        site_vocab=cfg.site_vocab, site_vocab_min_docs=cfg.site_vocab_min_docs,
+        site_vocab=cfg.site_vocab, site_vocab_min_docs=cfg.site_vocab_min_docs, site_words=site,
         extra_card={"## Site adaptation": _card_section(counts, cfg, base)},
     )
     metrics = train(tcfg, texts={source: corpus.texts})

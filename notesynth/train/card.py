@@ -34,7 +34,7 @@ def save_model_folder(model, tokenizer, cfg: TrainConfig, metrics: dict, per_sou
 
 def model_card(cfg: TrainConfig, metrics: dict, per_source: dict) -> str:
     sources = "\n".join(f"- `{Path(k).name}`: {len(v):,} documents" for k, v in sorted(per_source.items()))
-    settings = {k: v for k, v in asdict(cfg).items() if k not in ("extra_card", "command")}
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("extra_card", "command", "site_words")}
     extra = "\n".join(f"{k}\n\n{v}\n" for k, v in cfg.extra_card.items())
     return f"""---
 library_name: transformers

@@ -49,10 +49,10 @@ def candidate_counts(docs: Iterable[str], lower: bool) -> tuple[Counter, Counter
 
 
 def choose_site_words(distinct_docs: Iterable[str], weighted_docs: Iterable[str], tokenizer,
-                      max_words: int, min_docs: int = 5) -> list[str]:
+                      max_words: int, min_docs: int = 5, site: frozenset[str] = frozenset()) -> list[str]:
     """The words to add, most used first: split by ``tokenizer``, admissible, and in at least
     ``min_docs`` of ``distinct_docs``; ranked by their uses in ``weighted_docs`` (the training
-    mix, repeats included)."""
+    mix, repeats included).  ``site``: the site's own known words (``unknown.find_site_words``)."""
     from notesynth.infill.vocabulary import fill_allowed
     from notesynth.unknown import is_known
 
@@ -63,7 +63,7 @@ def choose_site_words(distinct_docs: Iterable[str], weighted_docs: Iterable[str]
     _, uses = candidate_counts(weighted_docs, lower)
     vocab = tokenizer.get_vocab()
     pool = [w for w, n in doc_freq.items()
-            if n >= min_docs and len(w) >= 2 and w not in vocab and is_known(w) and fill_allowed(w)]
+            if n >= min_docs and len(w) >= 2 and w not in vocab and is_known(w, site) and fill_allowed(w)]
     pool = [w for w in pool if len(tokenizer.tokenize(w)) >= 2]
     pool.sort(key=lambda w: (-uses[w], w))
     return pool[:max_words]

@@ -72,6 +72,8 @@ class TrainConfig:
     # of their own (train/site_vocab.py), each in at least site_vocab_min_docs training documents
     site_vocab: int = 0
     site_vocab_min_docs: int = 5
+    # the site's own known words (adapt: unknown.find_site_words), admissible for site_vocab too
+    site_words: frozenset = field(default_factory=frozenset, repr=False)
 
 
 def build_model(cfg: TrainConfig, tokenizer):
@@ -223,7 +225,7 @@ def _site_vocabulary(cfg: TrainConfig, tokenizer, train_docs, repeated, save_dir
     if cfg.resume and (saved := load_extended(save_dir)) is not None:
         return saved
     words = choose_site_words(train_docs, train_docs + repeated, tokenizer, cfg.site_vocab,
-                              cfg.site_vocab_min_docs)
+                              cfg.site_vocab_min_docs, frozenset(cfg.site_words))
     return extend_tokenizer(tokenizer, words, save_dir)
 
 
