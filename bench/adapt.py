@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from _common import SHARED
-from realism import report, synthesize
+from realism import report, synthesize, telling
 
 NCBI = SHARED / "ner" / "ncbi_disease"
 
@@ -40,6 +40,8 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/notesynth-adapt-bench/site")
     ap.add_argument("--skip-adapt", action="store_true", help="reuse the adapted model in --out")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--telling", type=int, default=0, metavar="K",
+                    help="also print the K word n-grams that most give synthetic (and real) notes away")
     ap.add_argument("--stage", choices=("all", "base", "adapt", "adapted"), default="all",
                     help="run one stage (they can run in parallel: base and adapt; then adapted); "
                          "each stage's figures are kept in OUT/../bench_<stage>.json and the last prints both AUCs")
@@ -58,7 +60,9 @@ def main() -> None:
     keep.mkdir(parents=True, exist_ok=True)
     if args.stage in ("all", "base"):
         t0 = time.perf_counter()
-        before = report(rows, synthesize(rows, base, seed=args.seed), "base model")
+        results = synthesize(rows, base, seed=args.seed)
+        before = report(rows, results, "base model")
+        _telling(rows, results, args.telling)
         print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
         (keep / "bench_base.json").write_text(json.dumps(before))
         if args.stage == "base":
@@ -79,12 +83,20 @@ def main() -> None:
         print(f"reusing {args.out}: {metrics['steps']} steps, held-out top-1 {metrics['top1']:.3f}")
 
     t0 = time.perf_counter()
-    after = report(rows, synthesize(rows, args.out, seed=args.seed), "adapted model")
+    results = synthesize(rows, args.out, seed=args.seed)
+    after = report(rows, results, "adapted model")
+    _telling(rows, results, args.telling)
     print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
     (keep / "bench_adapted.json").write_text(json.dumps(after))
     before = json.loads((keep / "bench_base.json").read_text())
     print(f"realism AUC: base {before['auc']:.3f} -> adapted {after['auc']:.3f} "
           f"(change {after['auc'] - before['auc']:+.3f}; bar: at least 0.10 lower)")
+
+
+def _telling(rows, results, k: int) -> None:
+    if k:
+        written = {r.id: r.text for r in results if r.status == "written" and r.text}
+        telling({r["id"]: r["text"] for r in rows if r["id"] in written}, written, k)
 
 
 if __name__ == "__main__":

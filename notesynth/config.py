@@ -59,6 +59,10 @@ class SynthConfig:
     fill_prior: bool = _setting(True, "Weigh each one-piece fill by how often the model's own text writes it as a "
                                       "whole word (the model folder's fill_prior.json): no first pieces of longer "
                                       "words written as words (\"con\" for \"cont\", \"gen\" for \"gene\").")
+    fill_calibration: bool = _setting(True, "Weigh each one-piece fill so that, over the model's own training notes, "
+                                            "fills write each word about as often as the masks took it away (the model "
+                                            "folder's fill_calibration.json): fewer over-used words (\"given\", "
+                                            "\"remains\") that give a synthetic note away.")
     new_words_only: bool = _setting(False, "Never fill a masked word with itself, so every masked word changes: fewer "
                                            "retries and held notes, faster, but the notes read less like the site's "
                                            "(realism AUC 0.95 against 0.89 on nursing notes).")

@@ -77,6 +77,7 @@ def adapt(
     save_steps: int = typer.Option(50, help="Checkpoint every N steps (an interrupted run resumes from the newest)."),
     restart: bool = typer.Option(False, "--restart", help="Discard OUT's checkpoints instead of resuming from them."),
     site_vocab: int = typer.Option(500, "--site-vocab", help="Up to N frequent ordinary words of your notes that the base tokenizer splits become tokens of their own, so fills can write them (each in at least 5 notes; never a name or medical term; 0: keep the base tokenizer)."),
+    calibration_notes: int = typer.Option(400, "--calibration-notes", help="After training, estimate the fill calibration (fills write each word about as often as your notes do) on this many of your notes, with surrogates (0: off; a few minutes beyond --max-minutes)."),
     id_field: str = typer.Option("id", help="JSONL/CSV field holding the note id."),
     text_field: str = typer.Option("text", help="JSONL/CSV field holding the note text."),
     input_format: Optional[str] = typer.Option(None, "--format", help="Input format: txt, jsonl, csv, folder, conll (default: from the path)."),
@@ -93,7 +94,7 @@ def adapt(
     cfg = AdaptConfig(
         notes=notes, out=str(out), base=base, max_minutes=max_minutes or None, max_steps=max_steps, epochs=epochs,
         seed=seed, batch_size=batch_size, learning_rate=learning_rate, save_steps=save_steps,
-        site_vocab=site_vocab, id_field=id_field, text_field=text_field, fmt=input_format, resume=not restart, device=device,
+        site_vocab=site_vocab, calibration_notes=calibration_notes, id_field=id_field, text_field=text_field, fmt=input_format, resume=not restart, device=device,
         command="notesynth adapt " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
     )
     try:

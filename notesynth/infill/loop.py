@@ -57,6 +57,7 @@ class InfillSettings:
     top_p: float = 0.95
     window: int = 512  # SynthConfig.window
     fill_prior: bool = True  # SynthConfig.fill_prior
+    fill_calibration: bool = True  # SynthConfig.fill_calibration
     batch_size: int = 8
     max_pieces_per_word: int = 1   # 1: each masked word becomes one whole, known word
     backend: str = "auto"          # auto, torch or onnx (backend.py)
@@ -71,7 +72,8 @@ class InfillSettings:
                       max_pieces_per_word=c.max_pieces_per_word,
                       backend=getattr(c, "backend", "auto"), remask=getattr(c, "remask", 0.0),
                       new_words_only=getattr(c, "new_words_only", False),
-                      fill_prior=getattr(c, "fill_prior", True))
+                      fill_prior=getattr(c, "fill_prior", True),
+                      fill_calibration=getattr(c, "fill_calibration", True))
         values.update(overrides)
         return cls(**values)
 
@@ -180,6 +182,7 @@ class Infiller:
         self.n_logits = n_logits
         self._kinds = {kind: self._kind_table(ok) for kind, ok in (("whole", self.start_ok), ("cont", self.cont_ok))}
         self._word_end_prior = self._load_word_end_prior()
+        self._calibration = self._load_calibration()
         self._tries: dict = {}  # built when a setting first asks for words of several pieces (shared by with_settings)
 
     def _load_word_end_prior(self) -> torch.Tensor | None:
@@ -191,6 +194,25 @@ class Infiller:
             return None
         pieces = self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
         return torch.tensor([prior.get(p, 0.0) for p in pieces], dtype=torch.float32).to(self.device)
+
+    def _load_calibration(self) -> torch.Tensor | None:
+        """The model folder's fill calibration (calibration.py) over the one-piece fill columns."""
+        from notesynth.infill.calibration import load_calibration
+
+        bias = load_calibration(self.model_name)
+        if not bias:
+            return None
+        return self.whole_column_values(bias)
+
+    def whole_column_values(self, values: dict[str, float]) -> torch.Tensor:
+        """A {piece: value} map as a vector over the one-piece fill columns (0 elsewhere)."""
+        pieces = self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
+        return torch.tensor([values.get(p, 0.0) for p in pieces], dtype=torch.float32).to(self.device)
+
+    @property
+    def whole_pieces(self) -> list[str]:
+        """The pieces a one-piece fill may write."""
+        return self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
 
     def _kind_table(self, ok: torch.Tensor) -> tuple:
         key_dtype = torch.int32 if (SCALE + 1) * self.n_logits < 2**31 else torch.int64
@@ -341,6 +363,8 @@ class Infiller:
             out = self.backend.head(torch.cat([hidden[key] for key in keys]), columns)
         if kind == "whole" and self.settings.fill_prior and self._word_end_prior is not None:
             out = out + self._word_end_prior.to(out.dtype)
+        if kind == "whole" and self.settings.fill_calibration and self._calibration is not None:
+            out = out + self._calibration.to(out.dtype)
         self.timings["head"] += time.perf_counter() - started
         return out
 

@@ -63,6 +63,8 @@ class AdaptConfig:
     fp16_weights: bool = True           # half the folder size; loads as float32 for training
     site_vocab: int = 500               # frequent split words given tokens of their own (0: off)
     site_words_min_docs: int = 10       # site words: written in lower case in this many notes (0: none)
+    calibration_notes: int = 400        # notes the fill calibration is estimated on, after training (0: off)
+    calibration_rounds: int = 2
     site_vocab_min_docs: int = 5        # ... each in at least this many notes
     command: str = ""
 
@@ -180,6 +182,21 @@ def _write_site_words(corpus: PreparedCorpus, cfg: AdaptConfig, out: Path, base:
     return frozenset(words)
 
 
+def _write_calibration(corpus: PreparedCorpus, cfg: AdaptConfig, out: Path, detector) -> None:
+    """The fill calibration of the adapted model (infill/calibration.py), estimated on a seeded
+    sample of the surrogate notes: fills write the site's words about as often as its notes do."""
+    from notesynth.infill.calibration import calibrate, write_calibration
+
+    started = time.time()
+    rng = random.Random(cfg.seed)
+    sample = rng.sample(corpus.texts, min(cfg.calibration_notes, len(corpus.texts)))
+    bias, history = calibrate(str(out), sample, rounds=cfg.calibration_rounds, seed=cfg.seed, detector=detector)
+    write_calibration(out, bias, {"notes": len(sample), "rounds": cfg.calibration_rounds,
+                                  "distance_by_round": history})
+    log.info("fill calibration: %d notes, %d rounds, distance %s, %.0f s", len(sample), cfg.calibration_rounds,
+             history, time.time() - started)
+
+
 def adapt(cfg: AdaptConfig, detector=None) -> dict:
     """Prepare the surrogate corpus and fine-tune; returns the held-out metrics (and counts)."""
     import numpy as np
@@ -250,6 +267,8 @@ def adapt(cfg: AdaptConfig, detector=None) -> dict:
     if base_index is not None and base_index.signatures.shape[1] == index.signatures.shape[1]:
         index = MemorizationIndex(np.concatenate([base_index.signatures, index.signatures]))
     index.save(out)
+    if cfg.calibration_notes and cfg.calibration_rounds:
+        _write_calibration(corpus, cfg, out, detector)
     metrics["adaptation"] = counts
     (out / "adapt_counts.json").write_text(json.dumps(counts, indent=2) + "\n")
     return metrics
