@@ -100,6 +100,18 @@ def test_race_word_before_a_person_noun_is_a_description(detector):
     assert "NAME" in labels_over(detector, "Seen with John White at bedside.", "White")
 
 
+def test_a_word_no_list_knows_before_a_credential_is_a_name(detector):
+    """"PER VAHTER NP": a surname before a credential, in an ALL-CAPS note too (one edit from
+    the eponym "Vater" does not make it a medical word); a service or an abbreviation is not."""
+    caps = "12U REG INSULN SQ GIVEN PER VAHTER NP.. THIS PM GLUCOSE=150."
+    assert found(detector, caps, "VAHTER", "NAME")
+    assert "NAME" not in labels_over(detector, caps, "PER")
+    assert found(detector, "seen by Vahter NP this am", "Vahter", "NAME")
+    for text, word in (("Seen by Ostomy RN today.", "Ostomy"), ("CVVHD RN IN TO SEE PT", "CVVHD"),
+                       ("DISCUSSED WITH MICU NP AND TEAM", "MICU"), ("ABG SENT. LASIX GIVEN PER HO MD", "HO")):
+        assert "NAME" not in labels_over(detector, text, word), text
+
+
 def test_titled_name_before_scale_word_kept(detector):
     assert found(detector, "Dr. Carter index case reviewed today", "Carter", "NAME")
 
@@ -118,6 +130,10 @@ def test_titled_name_before_scale_word_kept(detector):
     ("BREAST CA S/P L LUMPECTOMY IN 1985, HTN", "1985"),
     ("In 1995 pt had tumor debulking for ovarian ca.", "1995"),
     ("Family to meet with team Monday afternoon", "Monday"),
+    # M-D after a line, tube or device (its insertion date) or an IV site: no value has that place
+    ("ACCESS-RSC PALINE 11-3 & R RAD ALINE 11-3. GI=ICE CHIPS", "11-3"),
+    ("PICC PLACED IN R AC 3-10, ART LINE IN R RAD", "3-10"),
+    ("? change to trach 12-17. MRI pending", "12-17"),
 ])
 def test_dates_positive(detector, text, needle):
     assert found(detector, text, needle, "DATE")
@@ -143,6 +159,9 @@ def test_dates_positive(detector, text, needle):
     ("I/O in 2000 out 1500 since midnight", "2000"),
     ("diagnosed with diabetes in 2021, on metformin", "2021"),  # a year alone: not a date element
     ("SAT 98% on 2L, Wed 14", "SAT"),
+    ("PAD 21-24. PCWP 17. CVP 9-15", "21-24"),
+    ("foley draining 20-30cc/hr clear yellow", "20-30"),
+    ("despite being placed on bedpan 6-8 times", "6-8"),
 ])
 def test_values_not_dates(detector, text, needle):
     assert not labels_over(detector, text, needle)

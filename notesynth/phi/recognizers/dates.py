@@ -35,7 +35,11 @@ EVENT_BEFORE = re.compile(
     r"removed|started|stopped|changed|began|begun|done|drawn|sent|seen|performed|operated|born|died|expired|"
     r"due|last|next|until|scheduled|planned|"
     # past events of a history line ("s/p MI 7-13", "CABG 3-12"): the training notes date them this way
-    r"mi|ami|nstemi|stemi|cabg|cva|tia|ptca|pci|turp|avr|mvr)\s*:?\s*$", re.I)
+    r"mi|ami|nstemi|stemi|cabg|cva|tia|ptca|pci|turp|avr|mvr|"
+    # a line, tube or device: the number after it is its insertion date ("PICC 3/10", "DIALYSIS LINE
+    # 04/29", "trach 12/17" in the training notes; lines and tubes have no values of that shape)
+    r"line|lines|a-?line|pa-?line|art-?line|picc|cvl|tlc|cordis|introducer|sheath|quinton|swan|"
+    r"foley|ett|trach|peg|ngt|ogt|iabp)\s*:?\s*$", re.I)
 ORDINAL_DAY = re.compile(r"\b(?:on|since|from|until|by|of)\s+the\s+(\d{1,2}(?:st|nd|rd|th))\b|"
                          r"\bthe\s+(\d{1,2}(?:st|nd|rd|th))(?=\s*(?:[,.;)]|of\b|$))", re.I)
 APOS_YEAR = re.compile(r"(?<![\d'])'(\d\d)\b|(?<![\d.,/])\b(\d\d)'(?!\w)")
@@ -96,7 +100,9 @@ def _numeric_ok(text: str, m: re.Match) -> bool:
         return False  # a fraction: "rales 1/3 up", "1/2 NS"
     if m.group(2) == "-":
         # "7-18" only after a date or event word: ranges ("HR 80-90", "10-12 L") are far more common
-        return bool(EVENT_BEFORE.search(before)) and not re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I)
+        # (or after an IV site, "PICC PLACED IN R AC 3-10": the antecubital site takes no value)
+        return (bool(EVENT_BEFORE.search(before) or ANTECUBITAL.search(before))
+                and not re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I))
     return True
 
 
