@@ -190,10 +190,7 @@ class Infiller:
         from notesynth.infill.prior import load_prior
 
         prior = load_prior(self.model_name)
-        if not prior:
-            return None
-        pieces = self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
-        return torch.tensor([prior.get(p, 0.0) for p in pieces], dtype=torch.float32).to(self.device)
+        return self.whole_column_values(prior) if prior else None
 
     def _load_calibration(self) -> torch.Tensor | None:
         """The model folder's fill calibration (calibration.py) over the one-piece fill columns."""
@@ -206,8 +203,7 @@ class Infiller:
 
     def whole_column_values(self, values: dict[str, float]) -> torch.Tensor:
         """A {piece: value} map as a vector over the one-piece fill columns (0 elsewhere)."""
-        pieces = self.tokenizer.convert_ids_to_tokens(self._kinds["whole"][0].tolist())
-        return torch.tensor([values.get(p, 0.0) for p in pieces], dtype=torch.float32).to(self.device)
+        return torch.tensor([values.get(p, 0.0) for p in self.whole_pieces], dtype=torch.float32).to(self.device)
 
     @property
     def whole_pieces(self) -> list[str]:
