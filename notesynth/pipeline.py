@@ -207,17 +207,30 @@ class Synthesizer:
                 job.unknown = unknown_word_spans(job.text, job.phi + job.protected,
                                                  site_words(self.config.resolved_model()))
 
+    def prepare(self, notes: list[tuple[str, str]]) -> list[NoteJob]:
+        """(id, text) notes detected and ready for ``plan_attempt``; notes that cannot be
+        (empty, too long, a detection error) are left out.  The fill calibration masks notes
+        through these two steps, so it masks them as ``synth`` does."""
+        jobs = [NoteJob(note_id, text) for note_id, text in notes]
+        self._detect(jobs)
+        return [job for job in jobs if job.result is None]
+
+    def plan_attempt(self, job: NoteJob, attempt: int) -> None:
+        """Lay ``attempt``'s masks on a detected note: its seed, its mask ratio (raised on each
+        retry), the words it must re-generate."""
+        cfg = self.config
+        job.seed = note_seed(cfg.seed, job.id, attempt)
+        ratio = min(1.0, cfg.mask_ratio + attempt * cfg.retry_ratio_step)
+        job.plan = make_plan(job.text, job.phi, job.protected, ratio, random.Random(job.seed), SurrogateMaker(job.seed),
+                             forced=_union(job.unknown, job.retry_words), break_runs=job.break_runs)
+
     def _attempt(self, jobs: list[NoteJob], attempt: int) -> None:
         """plan -> fill -> render -> check, for every job of one attempt."""
         cfg = self.config
-        ratio = min(1.0, cfg.mask_ratio + attempt * cfg.retry_ratio_step)
         planned = []
         for job in jobs:
             try:
-                job.seed = note_seed(cfg.seed, job.id, attempt)
-                rng = random.Random(job.seed)
-                job.plan = make_plan(job.text, job.phi, job.protected, ratio, rng, SurrogateMaker(job.seed),
-                                     forced=_union(job.unknown, job.retry_words), break_runs=job.break_runs)
+                self.plan_attempt(job, attempt)
             except Exception as exc:
                 job.result = _error(job.id, "masking", exc)
                 continue

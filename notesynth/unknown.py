@@ -63,9 +63,14 @@ def site_words(model_dir: str) -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 
 
+def _base(word: str) -> str:
+    """The word before any apostrophe part ("SX'D" -> "SX")."""
+    return re.split(r"['’]", word, maxsplit=1)[0]
+
+
 @lru_cache(maxsize=65536)
 def _is_known(word: str) -> bool:
-    base = re.split(r"['’]", word, maxsplit=1)[0]
+    base = _base(word)
     if len(base) <= SHORT:
         return True
     w = anyascii(base).lower()
@@ -76,9 +81,7 @@ def _is_known(word: str) -> bool:
 
 def is_known(word: str, site: frozenset[str] = frozenset()) -> bool:
     """May ``word`` be kept verbatim?  ``site``: the model's site words, known too."""
-    if _is_known(word):
-        return True
-    return bool(site) and anyascii(re.split(r"['’]", word, maxsplit=1)[0]).lower() in site
+    return _is_known(word) or (bool(site) and anyascii(_base(word)).lower() in site)
 
 
 def unknown_word_spans(text: str, covered: list[Span], site: frozenset[str] = frozenset()) -> list[Span]:

@@ -14,11 +14,11 @@ and one number each, never text of a note.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections import Counter
 from pathlib import Path
+
+from notesynth.infill.folder_files import read_folder_json, write_folder_json
 
 CALIBRATION_FILE = "fill_calibration.json"
 FORMAT = "notesynth-fill-calibration/1"
@@ -54,20 +54,12 @@ def update_bias(bias: dict[str, float], original: Counter, filled: Counter, piec
 
 
 def write_calibration(folder: str | Path, bias: dict[str, float], meta: dict) -> Path:
-    target = Path(folder) / CALIBRATION_FILE
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, "meta": meta, "bias": dict(sorted(bias.items()))}) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_folder_json(folder, CALIBRATION_FILE, FORMAT, {"meta": meta, "bias": bias})
 
 
 def load_calibration(folder: str | Path) -> dict[str, float] | None:
-    path = Path(folder) / CALIBRATION_FILE
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return data["bias"] if data.get("format") == FORMAT else None
+    data = read_folder_json(folder, CALIBRATION_FILE, FORMAT)
+    return None if data is None else data["bias"]
 
 
 def distance(original: Counter, filled: Counter, pieces: list[str]) -> float:
@@ -79,45 +71,34 @@ def distance(original: Counter, filled: Counter, pieces: list[str]) -> float:
 
 def calibrate(model: str, notes: list[str], rounds: int = 3, seed: int = 13, config=None, detector=None,
               log=None, batch: int = 32) -> tuple[dict[str, float], list[float]]:
-    """Mask and fill ``notes`` as ``synth`` does, ``rounds`` times, updating the bias after each;
+    """Mask and fill ``notes`` as ``synth``'s first attempt does (``Synthesizer.prepare`` and
+    ``plan_attempt``), ``rounds`` times with a new seed each, updating the bias after each;
     returns (bias, the distance of each round before its update)."""
-    import random
+    from dataclasses import replace
 
     from notesynth.config import SynthConfig
     from notesynth.infill.loop import FillJob, Infiller, InfillSettings
-    from notesynth.masking import plan
-    from notesynth.protect import protect
-    from notesynth.surrogates import SurrogateMaker
-    from notesynth.unknown import site_words, unknown_word_spans
+    from notesynth.pipeline import Synthesizer
 
-    cfg = config or SynthConfig(model=model)
-    if detector is None:
-        from notesynth.phi import shared_detector
-
-        detector = shared_detector(cfg.phi_threshold, cfg.phi_tagger)
+    cfg = replace(config or SynthConfig(), model=model)
     infiller = Infiller(model, "cpu", InfillSettings.from_config(cfg, fill_calibration=True))
-    site = site_words(model)
-    prepared = []
+    synth = Synthesizer(cfg, detector=detector, infiller=infiller)
+    jobs = []
     for i in range(0, len(notes), batch):
-        chunk = notes[i:i + batch]
-        for text, phi in zip(chunk, detector.detect_many(chunk)):
-            protected = protect(text)
-            prepared.append((text, phi, protected, unknown_word_spans(text, phi + protected, site)))
+        jobs += synth.prepare([(f"c{i + k}", text) for k, text in enumerate(notes[i:i + batch])])
     pieces = infiller.whole_pieces
     bias: dict[str, float] = {}
     history = []
     for r in range(rounds):
-        infiller._calibration = infiller.whole_column_values(bias) if bias else None
+        infiller.set_calibration(bias)
+        round_synth = Synthesizer(replace(cfg, seed=seed * 1_000_003 + r), detector=detector, infiller=infiller)
         original: Counter = Counter()
         filled: Counter = Counter()
-        for i in range(0, len(prepared), batch):
-            plans, jobs = [], []
-            for k, (text, phi, protected, unknown) in enumerate(prepared[i:i + batch]):
-                s = seed * 1_000_003 + r * 100_003 + i + k
-                p = plan(text, phi, protected, cfg.mask_ratio, random.Random(s), SurrogateMaker(s), forced=unknown)
-                plans.append(p)
-                jobs.append(FillJob(p, s))
-            o, f = count_fills(plans, infiller.fill(jobs))
+        for i in range(0, len(jobs), batch):
+            chunk = jobs[i:i + batch]
+            for job in chunk:
+                round_synth.plan_attempt(job, 0)
+            o, f = count_fills([j.plan for j in chunk], infiller.fill([FillJob(j.plan, j.seed) for j in chunk]))
             original += o
             filled += f
         history.append(round(distance(original, filled, pieces), 4))

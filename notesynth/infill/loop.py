@@ -38,7 +38,7 @@ import torch
 from notesynth.infill.backend import make_backend
 from notesynth.infill.model import is_wordpiece, load_model, resolve_device, word_texts
 from notesynth.infill.sampling import SAMPLE_CHUNK, SCALE, sample_rows, score_rows
-from notesynth.infill.vocabulary import fill_allowed
+from notesynth.infill.vocabulary import writable_word
 from notesynth.masking import MaskPlan
 from notesynth.text import match_case
 
@@ -148,7 +148,7 @@ class Infiller:
         otherwise writes that word's first piece ("con" for "cont", "las" for "lasix")."""
         from notesynth.unknown import known_words, site_words
 
-        known = known_words() | site_words(self.model_name)
+        known = self.known_words = known_words() | site_words(self.model_name)
         tokens = self.tokenizer.convert_ids_to_tokens(list(range(len(self.tokenizer))))
         special = set(self.tokenizer.all_special_ids)
         start = torch.zeros(len(tokens), dtype=torch.bool)
@@ -163,11 +163,11 @@ class Infiller:
                     cont[i] = tok[2:].isalpha()
                 else:
                     start[i] = tok.isalpha()
-                    whole[i] = start[i] and fill_allowed(tok) and tok.lower() in known
+                    whole[i] = writable_word(tok, known)
             else:  # byte-level BPE (Ġ) or sentencepiece (▁) marks word starts
                 if tok[0] in "Ġ▁":
                     start[i] = tok[1:].isalpha()
-                    whole[i] = start[i] and fill_allowed(tok[1:]) and tok[1:].lower() in known
+                    whole[i] = writable_word(tok[1:], known)
                 else:
                     cont[i] = tok.isalpha()
         n_logits = self.model.get_output_embeddings().weight.shape[0]
@@ -201,6 +201,11 @@ class Infiller:
             return None
         return self.whole_column_values(bias)
 
+    def set_calibration(self, bias: dict[str, float] | None) -> None:
+        """Use ``bias`` (calibration.py: {piece: value}) as this infiller's fill calibration, in
+        place of the model folder's (the calibration's own rounds)."""
+        self._calibration = self.whole_column_values(bias) if bias else None
+
     def whole_column_values(self, values: dict[str, float]) -> torch.Tensor:
         """A {piece: value} map as a vector over the one-piece fill columns (0 elsewhere)."""
         return torch.tensor([values.get(p, 0.0) for p in self.whole_pieces], dtype=torch.float32).to(self.device)
@@ -223,9 +228,8 @@ class Infiller:
         n pieces (n >= 2), and, after a prefix of pieces (keyed with n first), the pieces that
         may follow it.  Built once per loaded model."""
         if "trie" not in self._tries:
-            from notesynth.unknown import known_words, site_words
-
-            words = sorted(w for w in known_words() | site_words(self.model_name) if w.isalpha() and fill_allowed(w))
+            known = self.known_words
+            words = sorted(w for w in known if writable_word(w, known))
             texts = word_texts(self.tokenizer, words)
             first: dict[int, set[int]] = {}
             follow: dict[tuple[int, ...], set[int]] = {}

@@ -14,14 +14,13 @@ numbers each, never text of a note.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
+from notesynth.infill.folder_files import read_folder_json, write_folder_json
 from notesynth.infill.model import word_texts
 
 PRIOR_FILE = "fill_prior.json"
@@ -51,20 +50,12 @@ def count_word_starts(texts: Iterable[str], tokenizer) -> dict[str, list[int]]:
 
 def write_prior(folder: str | Path, texts: Iterable[str], tokenizer) -> Path:
     """Count ``texts`` (the model's training text) and write ``fill_prior.json`` atomically."""
-    target = Path(folder) / PRIOR_FILE
-    counts = count_word_starts(texts, tokenizer)
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, "counts": counts}, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_folder_json(folder, PRIOR_FILE, FORMAT, {"counts": count_word_starts(texts, tokenizer)})
 
 
 def load_prior(folder: str | Path) -> dict[str, float] | None:
     """{piece: log share of whole-word uses} from a model folder; None without the file."""
-    path = Path(folder) / PRIOR_FILE
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("format") != FORMAT:
+    data = read_folder_json(folder, PRIOR_FILE, FORMAT)
+    if data is None:
         return None
     return {piece: math.log((a + 1) / (a + f + 1)) for piece, (a, f) in data["counts"].items()}

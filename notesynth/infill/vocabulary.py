@@ -31,3 +31,9 @@ def fill_allowed(word: str) -> bool:
     w = word.lower()
     return (w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
             and not protect.is_medical_word(w))
+
+
+def writable_word(word: str, known) -> bool:
+    """A whole word a fill may write: letters only, ``fill_allowed``, and in ``known`` (the words
+    ``synth`` keeps verbatim with this model: unknown.known_words and its site words)."""
+    return word.isalpha() and fill_allowed(word) and word.lower() in known

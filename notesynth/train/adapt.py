@@ -62,10 +62,10 @@ class AdaptConfig:
     device: str = "cpu"
     fp16_weights: bool = True           # half the folder size; loads as float32 for training
     site_vocab: int = 500               # frequent split words given tokens of their own (0: off)
+    site_vocab_min_docs: int = 5        # ... each in at least this many notes
     site_words_min_docs: int = 10       # site words: written in lower case in this many notes (0: none)
     calibration_notes: int = 400        # notes the fill calibration is estimated on, after training (0: off)
     calibration_rounds: int = 2
-    site_vocab_min_docs: int = 5        # ... each in at least this many notes
     command: str = ""
 
 

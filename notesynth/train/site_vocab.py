@@ -5,9 +5,9 @@ tokenizer splits into pieces ("cont" = con ##t, "secretions" = secret ##ions, "w
 we ##an) can be masked but never written back.  Nursing notes are full of such words, and
 their shortage is what most gives a synthetic note away (bench/realism.py --telling).
 
-What becomes a token: a word that the tokenizer splits, that the product would keep verbatim
-and a fill may write (``unknown.is_known`` and ``infill.vocabulary.fill_allowed``: ordinary
-English and clinical words with person names removed, never a medical term), and that occurs
+What becomes a token: a word that the tokenizer splits, that a fill may write
+(``infill.vocabulary.writable_word``: a known word, ordinary English and clinical words with
+person names removed, or a site word, never a medical term), and that occurs
 in at least ``min_docs`` distinct training documents, so no word of one note or one patient
 becomes a token.  The most frequent come first (a repeated source counts once per copy).
 
@@ -37,34 +37,40 @@ def lowercases(tokenizer) -> bool:
     return tokenizer.tokenize("ABCD") == tokenizer.tokenize("abcd")
 
 
-def candidate_counts(docs: Iterable[str], lower: bool) -> tuple[Counter, Counter]:
-    """(distinct documents per word, occurrences per word) over ``docs``."""
-    doc_freq: Counter = Counter()
-    uses: Counter = Counter()
+def document_counts(docs: Iterable[str], lower: bool) -> Counter:
+    """Distinct documents per word."""
+    counts: Counter = Counter()
     for doc in docs:
-        words = [w.lower() if lower else w for w in WORD.findall(doc)]
-        uses.update(words)
-        doc_freq.update(set(words))
-    return doc_freq, uses
+        counts.update({w.lower() if lower else w for w in WORD.findall(doc)})
+    return counts
+
+
+def use_counts(docs: Iterable[str], lower: bool) -> Counter:
+    """Occurrences per word."""
+    counts: Counter = Counter()
+    for doc in docs:
+        counts.update(w.lower() if lower else w for w in WORD.findall(doc))
+    return counts
 
 
 def choose_site_words(distinct_docs: Iterable[str], weighted_docs: Iterable[str], tokenizer,
                       max_words: int, min_docs: int = 5, site: frozenset[str] = frozenset()) -> list[str]:
-    """The words to add, most used first: split by ``tokenizer``, admissible, and in at least
-    ``min_docs`` of ``distinct_docs``; ranked by their uses in ``weighted_docs`` (the training
-    mix, repeats included).  ``site``: the site's own known words (``unknown.find_site_words``)."""
-    from notesynth.infill.vocabulary import fill_allowed
-    from notesynth.unknown import is_known
+    """The words to add, most used first: split by ``tokenizer``, writable by a fill
+    (``infill.vocabulary.writable_word`` with the known words and ``site``, the site's own words),
+    and in at least ``min_docs`` of ``distinct_docs``; ranked by their uses in ``weighted_docs``
+    (the training mix, repeats included)."""
+    from notesynth.infill.vocabulary import writable_word
+    from notesynth.unknown import known_words
 
     if max_words <= 0:
         return []
     lower = lowercases(tokenizer)
-    doc_freq, _ = candidate_counts(distinct_docs, lower)
-    _, uses = candidate_counts(weighted_docs, lower)
+    known = known_words() | site
     vocab = tokenizer.get_vocab()
-    pool = [w for w, n in doc_freq.items()
-            if n >= min_docs and len(w) >= 2 and w not in vocab and is_known(w, site) and fill_allowed(w)]
+    pool = [w for w, n in document_counts(distinct_docs, lower).items()
+            if n >= min_docs and len(w) >= 2 and w not in vocab and writable_word(w, known)]
     pool = [w for w in pool if len(tokenizer.tokenize(w)) >= 2]
+    uses = use_counts(weighted_docs, lower)
     pool.sort(key=lambda w: (-uses[w], w))
     return pool[:max_words]
 
