@@ -16,6 +16,7 @@ from ..text import HONORIFICS, SPOKEN_HONORIFICS
 from . import lexicon as lx
 from . import recognizers as R
 from .eponyms import is_eponym
+from .growth import grow
 from .notation import is_medical_notation
 from .normalise import NormalisedText, normalise_for_detection
 from .propagation import propagate
@@ -86,6 +87,7 @@ def build_registry(config: DetectorConfig) -> RecognizerRegistry:
     registry = RecognizerRegistry(supported_languages=["en"])
     recs = [
         R.TitledNameRecognizer(include_title=config.include_titles),
+        R.ContextNameRecognizer(),
         R.NameDictionaryRecognizer(),
         R.DateRecognizer(detect_years=config.detect_years),
         R.AgeRecognizer(),
@@ -166,7 +168,7 @@ class PhiDetector:
             label = PRESIDIO_TO_LABEL.get(r.entity_type)
             if label is None or label not in self.labels or r.score < self.config.score_threshold:
                 continue
-            if is_eponym(text, r.start, r.end, label) or is_medical_notation(text, r.start, r.end):
+            if is_eponym(text, r.start, r.end, label) or is_medical_notation(text, r.start, r.end, label):
                 continue
             start = _past_honorifics(text, r.start, r.end) if label == "NAME" else r.start
             if start < r.end:
@@ -185,6 +187,7 @@ class PhiDetector:
         spans = self._to_spans(text, results)
         if self.config.propagate:
             spans = propagate(text, spans)
+        spans = grow(text, spans)
         spans = merge_overlapping([Span(_with_initials(text, s.start), s.end, s.label, s.score) if s.label == "NAME"
                                    else s for s in spans])
         if view.origin is None:

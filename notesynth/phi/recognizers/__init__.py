@@ -1,6 +1,7 @@
 """Clinical PHI recognizers (presidio EntityRecognizer / PatternRecognizer subclasses)."""
 from .addresses import AddressRecognizer
 from .ages import AgeRecognizer
+from .context_names import ContextNameRecognizer
 from .dates import DateRecognizer
 from .dictionary_names import NameDictionaryRecognizer
 from .emails import EmailRecognizer
@@ -16,7 +17,7 @@ from .urls import UrlRecognizer
 from .wards import WardRecognizer
 
 __all__ = [
-    "AddressRecognizer", "AgeRecognizer", "DateRecognizer", "NameDictionaryRecognizer", "EmailRecognizer",
+    "AddressRecognizer", "AgeRecognizer", "ContextNameRecognizer", "DateRecognizer", "NameDictionaryRecognizer", "EmailRecognizer",
     "HospitalRecognizer", "IdentifierRecognizer", "IpAddressRecognizer", "LocationRecognizer",
     "OrganizationRecognizer", "PhoneRecognizer", "SpacyPersonRecognizer", "TitledNameRecognizer", "UrlRecognizer",
     "WardRecognizer",

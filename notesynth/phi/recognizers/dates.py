@@ -30,7 +30,7 @@ MONTH_DAY_HYPHEN = re.compile(rf"\b{MONTHS}-(?:0?[1-9]|[12]\d|3[01])\b(?!-)|\b(?
 # words after which "7-18" / "4-4" is a date, not a range ("extubated 7-18", "back to OR on 4-4",
 # "s/p AMI 1-30")
 EVENT_BEFORE = re.compile(
-    r"\b(?:on|since|dated|date|from|until|thru|through|of|as of|d/c'?d|dc'?d|dos|dob|"
+    r"\b(?:on|since|dated|date|from|until|thru|through|of|as of|d/c(?:'?e?d)?|dc'?e?d|dos|dob|"
     r"extubated|intubated|reintubated|admitted|readmitted|discharged|transferred|returned|placed|inserted|"
     r"removed|started|stopped|changed|began|begun|done|drawn|sent|seen|performed|operated|born|died|expired|"
     r"due|last|next|until|scheduled|planned|"
@@ -39,7 +39,9 @@ EVENT_BEFORE = re.compile(
     # a line, tube or device: the number after it is its insertion date ("PICC 3/10", "DIALYSIS LINE
     # 04/29", "trach 12/17" in the training notes; lines and tubes have no values of that shape)
     r"line|lines|a-?line|pa-?line|art-?line|picc|cvl|tlc|cordis|introducer|sheath|quinton|swan|"
-    r"foley|ett|trach|peg|ngt|ogt|iabp)\s*:?\s*$", re.I)
+    r"foley|ett|trach|peg|ngt|ogt|iabp|"
+    # a test or a bowel movement is dated ("echo 1-30", "LBM 12-8"), and so is a clock time ("at 6p 4-16")
+    r"echo|tte|tee|cxr|mri|ekg|ecg|eeg|angio|xray|x-ray|cultured|cx'?d|lbm|bm|\d{1,4}\s?(?:am|pm|a|p))\s*:?\s*$", re.I)
 ORDINAL_DAY = re.compile(r"\b(?:on|since|from|until|by|of)\s+the\s+(\d{1,2}(?:st|nd|rd|th))\b|"
                          r"\bthe\s+(\d{1,2}(?:st|nd|rd|th))(?=\s*(?:[,.;)]|of\b|$))", re.I)
 APOS_YEAR = re.compile(r"(?<![\d'])'(\d\d)\b|(?<![\d.,/])\b(\d\d)'(?!\w)")

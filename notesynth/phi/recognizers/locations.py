@@ -6,13 +6,15 @@ import re
 from typing import Iterable
 
 from .. import lexicon as lx
-from .base import ClinicalRecognizer, Hit, TITLE_SHAPE_RE
+from .base import ClinicalRecognizer, Hit, TITLE_SHAPE_RE, text_info
 
 _CITIES = "|".join(sorted((re.escape(c) for c in set(lx.US_CITIES)), key=len, reverse=True))
 _STATES = "|".join(sorted((re.escape(s) for s in lx.us_states()[0]), key=len, reverse=True))
 _ABBR = "|".join(sorted(lx.us_states()[1]))
 GAZETTEER = re.compile(rf"\b(?:New York City|NYC|San Fran|{_CITIES}|{_STATES})\b(?:,\s+(?:{_ABBR}|{_STATES})\b)?"
                        r"(?:\s+(?:downtown\s+)?(?:office|clinic|facility|branch|center|centre|hospital|ER|campus|location))?")
+GAZETTEER_CAPS = re.compile(GAZETTEER.pattern, re.I)
+LOC_CUE_CAPS = re.compile(r"\b(?:LIVES|LIVING|RESIDES|MOVED|HOME|FROM|IN|TO|NEAR)\s+(?:IN\s+|TO\s+|FROM\s+|THE\s+)?$")
 TOWN_SHAPE = re.compile(
     r"\b(?:(?:" + "|".join(re.escape(p) for p in lx.CITY_PREFIXES) + r")\s+)?[A-Z][a-z]{2,}(?:"
     + "|".join(lx.CITY_SUFFIXES) + r")(?![a-z])")
@@ -41,6 +43,11 @@ class LocationRecognizer(ClinicalRecognizer):
             if first in AMBIGUOUS and not LOC_CUE.search(text[max(0, m.start() - 25):m.start()]):
                 continue
             yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.6
+        if text_info(text).caps_note:  # "LIVES IN DELAWARE", "FROM THE MAINE": the gazetteer in capitals
+            for m in GAZETTEER_CAPS.finditer(text):
+                if (m.group().isupper() and m.group().split()[0].rstrip(",").lower() not in AMBIGUOUS
+                        and LOC_CUE_CAPS.search(text[max(0, m.start() - 25):m.start()])):
+                    yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.55
         ordinary = lx.ordinary_words()
         for m in TOWN_SHAPE.finditer(text):
             last = m.group().split()[-1].lower()

@@ -6,6 +6,7 @@ from typing import Iterable
 
 from .. import lexicon as lx
 from .base import ClinicalRecognizer, Hit
+from .titled_names import _unlisted
 
 NAMED_UNIT = re.compile(
     r"(?i:(?:\b(?:to|from|on|per|at|in|into|onto|off|or|and|plan)|[:.;,])\s+(?:the\s+)?)((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\s\d{1,2}[A-Z]?)\b"
@@ -13,6 +14,11 @@ NAMED_UNIT = re.compile(
 GENERIC_UNIT = re.compile(
     r"\b(?i:ward|unit|floor|pod|wing|tower|building|bldg)\s+(?:[A-Z]?\d{1,2}[A-Z]?|[A-Z])\b(?![/'’])|"  # not "UNIT S/P"
     r"\b\d{1,2}\s?(?:North|South|East|West|NORTH|SOUTH|EAST|WEST)\b")
+# a unit named after a person or a building: "transferred to Birtic MICU", "LAMFERS UNIT", "Feeney Wing";
+# the name is a word no list knows (or a name-list one), written capitalised (or in capitals)
+NAME_BEFORE_UNIT = re.compile(
+    r"\b([A-Z][a-z]{2,}|[A-Z]{4,})[ \t]+(?:MICU|SICU|CCU|CSRU|CVICU|TSICU|NICU|PICU|ICU|"
+    r"(?i:unit|wing|pavilion|tower|building))\b")
 UNIT_WORDS = {"bed", "room", "rm", "pod", "ward", "unit", "floor", "level", "step", "grade", "stage", "class", "type",
               "lead", "leads", "day", "days", "hour", "hours", "week", "weeks", "team", "ns", "vent", "peep", "cpap"}
 
@@ -36,5 +42,11 @@ class WardRecognizer(ClinicalRecognizer):
             if re.match(r"\s*-\s*\d", text[m.end(1):m.end(1) + 4]):
                 continue  # "Maps 62-67": a range of values
             yield m.start(1), m.end(1), "WARD", 0.6
+        for m in NAME_BEFORE_UNIT.finditer(text):
+            key = m.group(1).lower()
+            if key in blocked or key in ordinary or key in UNIT_WORDS:
+                continue  # "Cardiac ICU", "Medical Unit", "SURGICAL UNIT"
+            if _unlisted(key) or key in lx.all_names():
+                yield m.start(1), m.end(1), "WARD", 0.5
         for m in GENERIC_UNIT.finditer(text):
             yield m.start(), m.end(), "WARD", 0.4

@@ -17,6 +17,7 @@ from typing import Iterable, List, Optional, Sequence
 from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from ..notation import date_tokens
 from ..recognizers.base import ClinicalRecognizer, Hit
 from .labels import KIND_TO_LABEL
 from .model import PhiTagger, TaggerConfig
@@ -62,7 +63,13 @@ class TaggerRecognizer(ClinicalRecognizer):
         if spans is None:
             spans = self.tagger.predict(text)
         for s in spans:
-            yield s.start, s.end, s.label, s.score
+            if s.label != "DATE":
+                yield s.start, s.end, s.label, s.score
+                continue
+            # "C/O 5.6/67", "captopril 6.25", "8-" of "8-30": the whole numbers it touches, each
+            # kept only when it can be a date there (the date rules check this themselves)
+            for a, b in date_tokens(text, s.start, s.end):
+                yield a, b, s.label, s.score
 
     def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None
                 ) -> List[RecognizerResult]:

@@ -1,0 +1,53 @@
+"""Names known by what the sentence does with them, not by a list.
+
+A surname no list holds ("Vrma", "Hcinika", "BANDERAS") is still a person when the note
+has it say, want or understand something ("At this time, Vrma wishes ...", "Vrma
+verbalizes his understanding") or has the nurse reach, page, update or talk with it
+("ONly able to reach Hcinika", "PER BANDERAS WILL HOLD").  Only words that no vocabulary
+knows count (neither an English word nor a medical term, see titled_names._unlisted),
+written like a name: capitalised, or in capitals in an all-capitals note.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .. import lexicon as lx
+from .base import ClinicalRecognizer, Hit, text_info
+from .titled_names import _unlisted
+
+# what a person does in a nursing note, right after the name
+SUBJECT_VERB = re.compile(
+    r"[ \t]+(?:wish(?:es|ed)|wants?|wanted|verbali[sz](?:es|ed)|stat(?:es|ed)|report(?:s|ed)|says|said|"
+    r"agree(?:s|d)|request(?:s|ed)|understand(?:s)?|understood|decline(?:s|d)|refuse(?:s|d)|ask(?:s|ed)|"
+    r"express(?:es|ed)|voice(?:s|d)|spoke|speaks|(?:does|did|do|would|will)[ \t]+not|would[ \t]+like|"
+    r"is[ \t]+aware|was[ \t]+(?:updated|notified|informed|called|aware)|aware|notified|paged|updated|informed|"
+    r"visited|called[ \t]+(?:in|and|to|back|for|re)|denie[sd]|complains|appears|seems|c/o)\b"
+    r"|[ \t]+\^[ \t]"  # "Ambrozic ^ amts of oral secretions": ^ is "increased"
+    r"|[ \t]+(?:and|&)[ \t]+drs?\b",  # "Vnnn and Dr. Hladka in room"
+    re.I)
+# what the nurse does with a person, right before the name
+CONTACT_BEFORE = re.compile(
+    r"(?:\b(?:reach(?:ed)?|call(?:ed)?|contact(?:ed)?|pag(?:e|ed)|notif(?:y|ied)|updat(?:e|ed)|inform(?:ed)?|"
+    r"discuss(?:ed)?|per|(?:talk(?:ed)?|spoke|speak(?:ing)?|met|meet(?:ing)?|work(?:ing|ed)?)[ \t]+(?:with|w/|to)|"
+    r"(?:md|np|rn)|"  # "spoke w/ MD Akat": a role before the surname (titled_names wants a listed first name)
+    r"explained(?:[ \t]+\w+){0,3}[ \t]+to|reported[ \t]+to)[ \t]+)$", re.I)
+
+TALK_WITH = re.compile(r"\b(?:talk(?:ed)?|spoke|speak(?:ing)?|met|meet(?:ing)?)[ \t]+with[ \t]+$", re.I)
+
+
+class ContextNameRecognizer(ClinicalRecognizer):
+    ENTITIES = ("NAME",)
+
+    def find(self, text: str, nlp_artifacts=None) -> Iterable[Hit]:
+        info = text_info(text)
+        for w in info.words:
+            if not (w.is_title or (info.caps_note and w.is_upper)) or len(w.text) < 3:
+                continue
+            if not _unlisted(w.key) or w.key in lx.blocked_words():
+                continue
+            before = text[max(0, w.start - 40):w.start]
+            if info.caps_note and len(w.text) == 3 and not TALK_WITH.search(before):
+                continue  # three capitals are an abbreviation ("PER OSH", "CALLED VNA") unless talked with
+            if SUBJECT_VERB.match(text, w.end) or CONTACT_BEFORE.search(before):
+                yield w.start, w.end, "NAME", 0.6

@@ -1,0 +1,139 @@
+"""Names, places, phones and dates found by their context or grown from a found part (the tenth
+session's rules: recognizers/context_names.py, growth.py, notation.date_tokens, wards before a
+unit, dated tests and bowel movements), each with the negatives it must leave alone.  The rule
+detector runs here (no tagger), so each case is the rule's own doing."""
+from __future__ import annotations
+
+import pytest
+
+from notesynth.phi import DetectorConfig, PhiDetector
+from notesynth.phi.growth import grow
+from notesynth.phi.notation import date_tokens
+from notesynth.spans import Span
+
+
+@pytest.fixture(scope="module")
+def rules() -> PhiDetector:
+    return PhiDetector(DetectorConfig(use_tagger=False))
+
+
+def covered(det: PhiDetector, text: str, needle: str, label: str | None = None) -> bool:
+    """Every character of ``needle`` lies in a span (of ``label``, when given)."""
+    start = text.index(needle)
+    spans = [s for s in det.detect(text) if label is None or s.label == label]
+    return all(any(s.start <= i < s.end for s in spans) for i in range(start, start + len(needle)))
+
+
+def touched(det: PhiDetector, text: str, needle: str) -> bool:
+    start = text.index(needle)
+    return any(s.start < start + len(needle) and start < s.end for s in det.detect(text))
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("At this time, Vrma wishes to make pt DNR/DNI.", "Vrma"),
+    ('to "let nature take its course." Vrma verbalizes his understanding', "Vrma"),
+    ("At this time Vrma does not wish to visit the hospital.", "Vrma"),
+    ("ONly able to reach Hcinika.. when family returns call", "Hcinika"),
+    ("PM DOSE ??40MG. PER GORENC WILL HOLD PRESENTLY.", "GORENC"),
+    ("DR KAROYSOS OF NEURO TEAM UP TO TALK WITH KIN REGARDING HIS BROTHERS CONDITION", "KIN"),
+    ("lungs clear. Ambrozic ^ amts of oral secretions.", "Ambrozic"),
+    ("Con't to work with Balaxanim for txr home.", "Balaxanim"),
+    ("Daughters in most of afternoon, spoke w/ MD Akat: plan.", "Akat"),
+    ("SBP down to 80s-90s. Peristeropoylos and Dr. Kralikova in room.", "Peristeropoylos"),
+])
+def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(rules, text, needle):
+    assert covered(rules, text, needle, "NAME")
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("Pt states she feels better, per protocol.", "Pt"),
+    ("Pt remains on bipap. Neuro reports no change.", "Neuro"),
+    ("CALLED VNA TO ARRANGE SERVICES. PER OSH RECORDS", "VNA"),
+    ("CALLED VNA TO ARRANGE SERVICES. PER OSH RECORDS", "OSH"),
+    ("Lasix wants to be given early; Tylenol given per order.", "Lasix"),
+    ("spoke with MD regarding plan, updated Careview.", "Careview"),
+])
+def test_context_names_leave_words_and_abbreviations_alone(rules, text, needle):
+    assert not touched(rules, text, needle)
+
+
+@pytest.mark.parametrize("text,part,label,want", [
+    ("rec tet Ch'ighladze per rn.", "ighladze", "NAME", ["Ch'ighladze"]),
+    ("pt of dr. Qedir Grv'n. allergies", "Grv'", "NAME", ["Qedir Grv'n"]),
+    ("Call 570-521-1517, ext 28 today.", "570-521-1517", "PHONE_NUMBER", ["570-521-1517, ext 28"]),
+    ("Lives in Tijucas do Sul now.", "Tijucas", "GEOGRAPHIC_LOCATION", ["Tijucas do Sul"]),
+    ("ARRIVE AT 1900 FROM KANNUR, NV.", "KANNUR", "GEOGRAPHIC_LOCATION", ["KANNUR, NV"]),
+    ("DECISION MAKER FOR THIS PT. SILVO GERGIN OF HOSPITAL LEGAL CONTACTED", "SILVO", "NAME", ["SILVO GERGIN"]),
+    ("consulted with clinical rn specialist, Ottkkuttn Suits, today", "Suits", "NAME", ["Ottkkuttn Suits"]),
+    ("ACCESS: 2 Kinkela, Smsr placed.", "Kinkela", "NAME", ["Kinkela, Smsr"]),
+    ("social: daughters Dimperio and Oyelaran in to visit", "Dimperio", "NAME", ["Dimperio", "Oyelaran"]),
+])
+def test_growth_takes_in_the_rest_of_an_identifier(text, part, label, want):
+    i = text.index(part)
+    assert [text[s.start:s.end] for s in grow(text, [Span(i, i + len(part), label, 0.8)])] == want
+
+
+def test_growth_stops_at_a_possessive_and_at_known_words():
+    text = "Smith's wife called. Dr. Jones Tolerated well. Moore, Lasix given and Tylenol held."
+    spans = [Span(0, 5, "NAME", 0.9), Span(text.index("Jones"), text.index("Jones") + 5, "NAME", 0.9),
+             Span(text.index("Moore"), text.index("Moore") + 5, "NAME", 0.9)]
+    assert [text[s.start:s.end] for s in grow(text, spans)] == ["Smith", "Jones", "Moore"]
+
+
+@pytest.mark.parametrize("text,needle,want", [
+    ("slowly improved and transferred to Birtic MICU.", "Birtic", True),
+    ("PT TRANSFERRED TO THE LAMFERS UNIT FOR CATH", "LAMFERS", True),
+    ("transferred to Cardiac ICU overnight", "Cardiac", False),
+    ("SENT TO THE SURGICAL UNIT", "SURGICAL", False),
+])
+def test_a_unit_named_after_someone_is_a_ward(rules, text, needle, want):
+    assert covered(rules, text, needle, "WARD") is want
+
+
+@pytest.mark.parametrize("text,needle,want", [
+    ("Her IABP was d/c 8-22. Her groin remains dry.", "8-22", True),
+    ("GI appetite good, LBM 12-8", "12-8", True),
+    ("echo 1-30 showing EF 20-25%", "1-30", True),
+    ("However at 6p 4-16 she was 205 and received 2u reg insulin", "4-16", True),
+    ("plan to d/c 2-3 days from now", "2-3", False),
+    ("RR 23-27, sats 95%", "23-27", False),
+    ("BM x2 soft, 1-2 more expected", "1-2", False),
+])
+def test_dated_events(rules, text, needle, want):
+    assert covered(rules, text, needle, "DATE") is want
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("daughter is mrs. Drakakis, tel +33 6 83 95 26 74.", "+33 6 83 95 26 74"),
+    ("they can be reached at 255 2463. pt has c/o back pain", "255 2463"),
+    ("SISTER-?HEALTH CARE PROXY. LIVES IN DELAWARE / PAST SMOKER.", "DELAWARE"),
+    ("FAMILY ARRIVED AT 2 AM FROM THE MAINE- DAUGHTER AND SON", "MAINE"),
+])
+def test_phones_and_places_in_new_shapes(rules, text, needle):
+    assert covered(rules, text, needle)
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("Pt placed on Bair hugger for temp 35.1", "Bair"),
+    ("ACCESS: SWAN GANZ IN R IJ", "GANZ"),
+    ("PLACED ON ZOLL PACER ON ARRIVAL", "ZOLL"),
+    ("neuro: alert, MAE, PERRL.", "MAE"),
+])
+def test_devices_and_exam_abbreviations_are_not_names(rules, text, needle):
+    assert not touched(rules, text, needle)
+
+
+@pytest.mark.parametrize("text,span,want", [
+    ("captopril 6.25 po", "6", []),                    # part of a decimal
+    ("C/O 5.6/67. Nipride", "5.6/67", []),             # a value after a measurement
+    ("on d5 1/2 ns", "1/", []),                        # a fraction
+    ("PAD 24- 37 when resting", "24-", []),            # a range of values
+    ("at 12am 8-30.", "8-", ["8-30"]),                 # a cut date is taken whole
+    ("XRT 2.12.1967. 6.15.2015 pt", "2.12.1967. 6.15.2015", ["2.12.1967", "6.15.2015"]),
+    ("PRESENT HX:11-29 DECEASED", "11-29", ["11-29"]),
+    ("CABG '60, all grafts", "'60", ["'60"]),
+    ("seen on the 2nd", "the 2nd", ["the 2nd"]),        # words: left to the tagger
+])
+def test_the_taggers_numeric_dates_are_judged_number_by_number(text, span, want):
+    start = text.index(span)
+    assert [text[a:b] for a, b in date_tokens(text, start, start + len(span))] == want
