@@ -7,23 +7,7 @@ import pytest
 
 from notesynth.phi import DetectorConfig, PhiDetector
 from notesynth.spans import PHI_LABELS
-
-
-@pytest.fixture(scope="session")
-def detector() -> PhiDetector:
-    return PhiDetector()
-
-
-def found(det: PhiDetector, text: str, needle: str, label: str | None = None) -> bool:
-    start = text.index(needle)
-    end = start + len(needle)
-    return any(s.start < end and start < s.end and (label is None or s.label == label) for s in det.detect(text))
-
-
-def labels_over(det: PhiDetector, text: str, needle: str) -> set:
-    start = text.index(needle)
-    end = start + len(needle)
-    return {s.label for s in det.detect(text) if s.start < end and start < s.end}
+from phi_spans import found, labels_over
 
 
 @pytest.mark.parametrize("text,needle", [

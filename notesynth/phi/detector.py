@@ -13,7 +13,6 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
 from ..spans import PHI_LABELS, Span, merge_overlapping
 from ..text import HONORIFICS, SPOKEN_HONORIFICS
-from . import lexicon as lx
 from . import recognizers as R
 from .eponyms import is_eponym
 from .growth import grow
@@ -127,22 +126,6 @@ def _past_honorifics(text: str, start: int, end: int) -> int:
     return start
 
 
-_LETTER_TERMS = frozenset({"vitamin", "factor", "type", "grade", "stage", "class", "phase", "lead", "group", "hepatitis"})
-_INITIAL_BEFORE = re.compile(r"(?<![\w.])[A-Z]\.\s{1,2}$")
-
-
-def _with_initials(text: str, start: int) -> int:
-    """A name span takes in the initials written just before it ("J. Myers", "N. A. Averyt"): a
-    detector that knows the surname by its context often leaves the initial out."""
-    while m := _INITIAL_BEFORE.search(text, max(0, start - 4), start):
-        before = re.search(r"([A-Za-z]+)\W*$", text[max(0, m.start() - 30):m.start()])
-        word = before.group(1).lower() if before else ""
-        if word in _LETTER_TERMS or word in lx.medical_words():
-            break  # "vitamin K. Smith", "factor V. Lee": the letter belongs to the term
-        start = m.start()
-    return start
-
-
 class PhiDetector:
     """Build once, reuse: `detect(text)` / `detect_many(texts)` -> sorted, non-overlapping Spans."""
 
@@ -188,8 +171,6 @@ class PhiDetector:
         if self.config.propagate:
             spans = propagate(text, spans)
         spans = grow(text, spans)
-        spans = merge_overlapping([Span(_with_initials(text, s.start), s.end, s.label, s.score) if s.label == "NAME"
-                                   else s for s in spans])
         if view.origin is None:
             return spans
         return merge_overlapping([Span(*view.to_source(s.start, s.end), s.label, s.score) for s in spans])

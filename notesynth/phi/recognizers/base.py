@@ -9,6 +9,9 @@ from typing import Iterable, List, Optional, Tuple
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from ...protect import is_medical_word
+from ...unknown import known_words
+
 WORD_RE = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|['’])*[^\W\d_])?")
 TITLE_SHAPE_RE = re.compile(r"^(?:[A-Z][a-z]+|(?:Mc|Mac|O'|D')[A-Z][a-z]+)(?:'s)?$")
 
@@ -43,6 +46,7 @@ class Word:
 class TextInfo:
     words: Tuple[Word, ...]
     caps_note: bool
+    starts: Tuple[int, ...]  # word start offsets, for bisecting a span's words
 
 
 @lru_cache(maxsize=8)
@@ -51,7 +55,17 @@ def text_info(text: str) -> TextInfo:
     alpha = [w for w in words if len(w.text) > 2]
     upper = sum(1 for w in alpha if w.text.isupper())
     caps = bool(alpha) and upper / len(alpha) > 0.6
-    return TextInfo(words, caps)
+    return TextInfo(words, caps, tuple(w.start for w in words))
+
+
+def unlisted_word(key: str, need_vowel: bool = True) -> bool:
+    """A word of more than two letters that is neither an ordinary word nor a medical term: a
+    name no list holds, when the context says it is one.  A near-spelling of a medical term does
+    not count as one here ("Vahter" is one edit from "Vater").  ``need_vowel`` keeps out
+    abbreviations ("CVVHD RN" is a service); a capitalised vowelless transliteration ("Smsr")
+    needs it off."""
+    return (len(key) > 2 and key.isalpha() and (not need_vowel or any(c in "aeiouy" for c in key))
+            and key not in known_words() and not is_medical_word(key))
 
 
 def sentence_initial(text: str, start: int) -> bool:

@@ -4,7 +4,7 @@ A surname no list holds ("Vrma", "Hcinika", "BANDERAS") is still a person when t
 has it say, want or understand something ("At this time, Vrma wishes ...", "Vrma
 verbalizes his understanding") or has the nurse reach, page, update or talk with it
 ("ONly able to reach Hcinika", "PER BANDERAS WILL HOLD").  Only words that no vocabulary
-knows count (neither an English word nor a medical term, see titled_names._unlisted),
+knows count (neither an English word nor a medical term, see base.unlisted_word),
 written like a name: capitalised, or in capitals in an all-capitals note.
 """
 from __future__ import annotations
@@ -13,8 +13,7 @@ import re
 from typing import Iterable
 
 from .. import lexicon as lx
-from .base import ClinicalRecognizer, Hit, text_info
-from .titled_names import _unlisted
+from .base import ClinicalRecognizer, Hit, text_info, unlisted_word
 
 # what a person does in a nursing note, right after the name
 SUBJECT_VERB = re.compile(
@@ -26,14 +25,15 @@ SUBJECT_VERB = re.compile(
     r"|[ \t]+\^[ \t]"  # "Ambrozic ^ amts of oral secretions": ^ is "increased"
     r"|[ \t]+(?:and|&)[ \t]+drs?\b",  # "Vnnn and Dr. Hladka in room"
     re.I)
+_TALK = r"(?:talk(?:ed)?|spoke|speak(?:ing)?|met|meet(?:ing)?)"
 # what the nurse does with a person, right before the name
 CONTACT_BEFORE = re.compile(
     r"(?:\b(?:reach(?:ed)?|call(?:ed)?|contact(?:ed)?|pag(?:e|ed)|notif(?:y|ied)|updat(?:e|ed)|inform(?:ed)?|"
-    r"discuss(?:ed)?|per|(?:talk(?:ed)?|spoke|speak(?:ing)?|met|meet(?:ing)?|work(?:ing|ed)?)[ \t]+(?:with|w/|to)|"
+    rf"discuss(?:ed)?|per|(?:{_TALK}|work(?:ing|ed)?)[ \t]+(?:with|w/|to)|"
     r"(?:md|np|rn)|"  # "spoke w/ MD Akat": a role before the surname (titled_names wants a listed first name)
     r"explained(?:[ \t]+\w+){0,3}[ \t]+to|reported[ \t]+to)[ \t]+)$", re.I)
-
-TALK_WITH = re.compile(r"\b(?:talk(?:ed)?|spoke|speak(?:ing)?|met|meet(?:ing)?)[ \t]+with[ \t]+$", re.I)
+# three capitals after these are a name ("TALK WITH KIN"); after any other cue an abbreviation ("PER OSH")
+TALK_WITH = re.compile(rf"\b{_TALK}[ \t]+with[ \t]+$", re.I)
 
 
 class ContextNameRecognizer(ClinicalRecognizer):
@@ -44,10 +44,10 @@ class ContextNameRecognizer(ClinicalRecognizer):
         for w in info.words:
             if not (w.is_title or (info.caps_note and w.is_upper)) or len(w.text) < 3:
                 continue
-            if not _unlisted(w.key) or w.key in lx.blocked_words():
-                continue
             before = text[max(0, w.start - 40):w.start]
+            if not (SUBJECT_VERB.match(text, w.end) or CONTACT_BEFORE.search(before)):
+                continue  # the context first: it rules out most words before any word-list lookup
             if info.caps_note and len(w.text) == 3 and not TALK_WITH.search(before):
-                continue  # three capitals are an abbreviation ("PER OSH", "CALLED VNA") unless talked with
-            if SUBJECT_VERB.match(text, w.end) or CONTACT_BEFORE.search(before):
+                continue
+            if unlisted_word(w.key) and w.key not in lx.blocked_words():
                 yield w.start, w.end, "NAME", 0.6

@@ -58,7 +58,7 @@ SHORT_YEAR_CTX = re.compile(
     r"\b(?:mi|ami|cabg|cva|tia|avr|mvr|ptca|pci|stent|dvt|pe|surgery|repair|fx|turp|tah|bso|ablation|pacer|"
     r"aicd|redo|transplant|cath|ca|nephrectomy|mastectomy|cholecystectomy|hysterectomy|appy)(?:\s+x\s?\d)?\s+$",
     re.I)
-UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|meq|ml|cc|l\b|units?|u\b|mmhg|mm|cm|%|x\b|g\b|gm|kg|hrs?\b|min|"
+UNIT_AFTER = re.compile(r"^\s*(?:mg|mcg|meq|ml|cc|l\b|lpm|units?|u\b|mmhg|mm|cm|%|x\b|g\b|gm|kg|hrs?\b|min|"
                          r"puffs?|tabs?|bpm|breaths|ng|ug|iu|amps?|drops|gtts?)\b", re.I)
 # "GM +", "gm neg rods": a Gram stain result after a culture date, not grams
 GRAM_AFTER = re.compile(r"^\s*gm\s*(?:[+-]|pos|neg|stain|rods?|cocci)", re.I)
@@ -79,6 +79,12 @@ RATIO_BEFORE = re.compile(
     r"flow-?by|ventilation|pressure support|wean(?:ed|ing)?(?: down)?(?: to)?)"
     r"\s*[:=]?\s*(?:(?:of|at)\s+)?(?:\.?\d+%,?\s*)?$",  # "PSV of 10/5", "CPAP .5% 5/5"
     re.I)
+# and these, for the learned tagger's numbers ("C/O 5.6/67", "CI 5.06", "RR 23-27", "HCT DOWN TO
+# 6/19"); the rules leave them to the nursing gold's convention, which tags such values as dates
+MEASURE_BEFORE = re.compile(
+    r"\b(?:c/?o|co/ci(?:/svr)?|ci|svr|rr|hr|sats?|spo2|inr|k\+?|mg|temp|tmax|t|wedge|pcwp?|cvp|ra|rv|lvef|ef|"
+    r"fio2|glucose|bs|fs|hct|crit|wbc|plt|na|cr|bun)\s*[:=#-]?\s*"
+    r"(?:(?:up|down|increased|decreased|dropped|was|is|of|at|to|from)\s+)*(?:~\s*)?$", re.I)
 # values, not dates, when these follow: "3/5 peep", "4/4 bottles"
 VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm)", re.I)
 
@@ -89,16 +95,11 @@ def _numeric_ok(text: str, m: re.Match) -> bool:
     after = text[e:e + 8]
     if m.group(4):  # has a year: m/d/yy(yy)
         return not re.match(r"^\s*(?:/|\.\d|%)|^[a-z]", after, re.I)  # "10/5/12BPM" is a vent setting
-    if VALUE_AFTER.match(after):
-        return False
     if re.search(r"[\d/]$|\d\s?/\s$|\d/\d+\s$", before) or re.match(r"^(?:\s*/|\.\d|:\d)", after):
         return False
-    if UNIT_AFTER.match(after) and not GRAM_AFTER.match(after):
+    if is_value(text, s, e):
         return False
-    if RATIO_BEFORE.search(before) and not ANTECUBITAL.search(before):
-        return False
-    mon, day = int(m.group(1)), int(m.group(3))
-    if mon < day <= 4 and len(m.group(1)) == 1 and len(m.group(3)) == 1 and not re.search(r"\b(?:on|since|from|until|by|dated)\s*$", before, re.I):
+    if _fraction(m.group(1), m.group(3)) and not re.search(r"\b(?:on|since|from|until|by|dated)\s*$", before, re.I):
         return False  # a fraction: "rales 1/3 up", "1/2 NS"
     if m.group(2) == "-":
         # "7-18" only after a date or event word: ranges ("HR 80-90", "10-12 L") are far more common
@@ -106,6 +107,64 @@ def _numeric_ok(text: str, m: re.Match) -> bool:
         return (bool(EVENT_BEFORE.search(before) or ANTECUBITAL.search(before))
                 and not re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I))
     return True
+
+
+def is_value(text: str, start: int, end: int) -> bool:
+    """A number written like a date that its context makes a value: a unit or a setting word after
+    it ("3/5 peep", "1-2 mg"), a ratio or setting word before it ("BP 120/80", "PSV of 10/5"),
+    unless that is an IV site ("R AC 3-10")."""
+    before, after = text[max(0, start - 30):start], text[end:end + 8]
+    if VALUE_AFTER.match(after) or (UNIT_AFTER.match(after) and not GRAM_AFTER.match(after)):
+        return True
+    return bool(RATIO_BEFORE.search(before)) and not ANTECUBITAL.search(before)
+
+
+def _fraction(first: str, second: str) -> bool:
+    """"1/2", "1/3", "3/4": single digits, the first smaller, the second at most 4."""
+    return len(first) == 1 and len(second) == 1 and int(first) < int(second) <= 4
+
+
+_MD = r"(?:0?[1-9]|1[0-2])[/-](?:0?[1-9]|[12]\d|3[01])"
+_DM = r"(?:0?[1-9]|[12]\d|3[01])[/-](?:0?[1-9]|1[0-2])"
+# what a number written as a date can look like: M/D(/Y), D/M/Y, M/D-M/D, D.M.Y, Y-M-D, a year
+DATE_TOKEN = re.compile(
+    rf"(?:{_MD}|{_DM})(?:[/-](?:\d\d|\d{{4}}))?|{_MD}-{_MD}|\d{{1,2}}\.\d{{1,2}}\.(?:\d\d|\d{{4}})|"
+    r"(?:19|20)\d\d(?:[-/.]\d{1,2}[-/.]\d{1,2})?|'\d\d|\d\d'")
+_NUMBER_CHARS = frozenset("0123456789./-'")
+
+
+def date_tokens(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The whole numbers under a numeric "date" span (of the learned tagger) that can be dates there.
+
+    A tagger span may cut a number ("8-" of "8-30", "6" of "captopril 6.25") or join two
+    ("2.12.1967. 6.15.2015"): each number it touches is taken whole, without its punctuation,
+    and kept when it is written like a date (DATE_TOKEN) and is not a value: by the rules' own
+    tests (a fraction, is_value) or after a measurement (MEASURE_BEFORE).  A span with letters in it ("the 2nd") is returned as it is."""
+    if re.search(r"[A-Za-z]", text[start:end]) or not re.search(r"\d", text[start:end]):
+        return [(start, end)]
+    while start > 0 and text[start - 1] in _NUMBER_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in _NUMBER_CHARS:
+        end += 1
+    out = []
+    for m in re.finditer(r"[^\s,;:()]+", text[start:end]):
+        a, b = start + m.start(), start + m.end()
+        while a < b and text[a] in "./-":
+            a += 1
+        while b > a and text[b - 1] in "./-":
+            b -= 1
+        if DATE_TOKEN.fullmatch(text[a:b]) and not _number_is_value(text, a, b):
+            out.append((a, b))
+    return out
+
+
+def _number_is_value(text: str, start: int, end: int) -> bool:
+    value = text[start:end]
+    if re.search(r"\d{4}|'", value):
+        return False  # has a year: "4/27/1990", "2020-05-12", "'94"
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})", value)
+    return (bool(m and _fraction(m.group(1), m.group(2))) or is_value(text, start, end)
+            or bool(MEASURE_BEFORE.search(text[max(0, start - 30):start])))
 
 
 def _dotted_ok(m: re.Match) -> bool:

@@ -14,13 +14,12 @@ _ABBR = "|".join(sorted(lx.us_states()[1]))
 GAZETTEER = re.compile(rf"\b(?:New York City|NYC|San Fran|{_CITIES}|{_STATES})\b(?:,\s+(?:{_ABBR}|{_STATES})\b)?"
                        r"(?:\s+(?:downtown\s+)?(?:office|clinic|facility|branch|center|centre|hospital|ER|campus|location))?")
 GAZETTEER_CAPS = re.compile(GAZETTEER.pattern, re.I)
-LOC_CUE_CAPS = re.compile(r"\b(?:LIVES|LIVING|RESIDES|MOVED|HOME|FROM|IN|TO|NEAR)\s+(?:IN\s+|TO\s+|FROM\s+|THE\s+)?$")
 TOWN_SHAPE = re.compile(
     r"\b(?:(?:" + "|".join(re.escape(p) for p in lx.CITY_PREFIXES) + r")\s+)?[A-Z][a-z]{2,}(?:"
     + "|".join(lx.CITY_SUFFIXES) + r")(?![a-z])")
 PREFIXED_TOWN = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in lx.CITY_PREFIXES) + r")\s+[A-Z][a-z]{2,}\b")
 LOC_CUE = re.compile(r"(?i:\b(?:in|from|to|at|of|near|lives|living|resides|residing|moved|visiting|home|returned|"
-                     r"flying|fly|drove|back)\s+(?:in\s+|to\s+|from\s+|at\s+)?)$")
+                     r"flying|fly|drove|back)\s+(?:in\s+|to\s+|from\s+|at\s+)?(?:the\s+)?)$")
 GPE_CUE = re.compile(r"(?i:\b(?:from|in|near|lives in|living in|resides in|moved to|visiting from|flying in from|"
                      r"native of|born in|home in|returned to)\s+)$")
 AMBIGUOUS = {"washington", "jackson", "lincoln", "madison", "columbus", "mobile", "orange", "independence", "aurora",
@@ -45,8 +44,10 @@ class LocationRecognizer(ClinicalRecognizer):
             yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.6
         if text_info(text).caps_note:  # "LIVES IN DELAWARE", "FROM THE MAINE": the gazetteer in capitals
             for m in GAZETTEER_CAPS.finditer(text):
-                if (m.group().isupper() and m.group().split()[0].rstrip(",").lower() not in AMBIGUOUS
-                        and LOC_CUE_CAPS.search(text[max(0, m.start() - 25):m.start()])):
+                words = m.group().split()
+                first = words[0].rstrip(",").lower()
+                if (m.group().isupper() and first not in AMBIGUOUS and not (len(words) == 1 and first in lx.ordinary_words())
+                        and LOC_CUE.search(text[max(0, m.start() - 25):m.start()])):
                     yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.55
         ordinary = lx.ordinary_words()
         for m in TOWN_SHAPE.finditer(text):

@@ -1,5 +1,6 @@
-"""Phone, fax and pager numbers with extensions (area code split by a space, dot, dash or
-slash; a 7-digit local number after a calling word, in brackets or not)."""
+"""Phone, fax and pager numbers with extensions ("555-123-4567, ext 28"): area code split by a
+space, dot, dash or slash; a 7-digit local number after a calling word, in brackets or not;
+international numbers with a country code."""
 from __future__ import annotations
 
 import re
@@ -8,7 +9,7 @@ from typing import Iterable
 from .base import ClinicalRecognizer, Hit
 
 PHONE = re.compile(
-    r"(?<![\w/])(?<!\d\.)(?<!\d-)(?:(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])|\d{3}/)\d{3}[\s.-]\d{4}(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?![\w-])",
+    r"(?<![\w/])(?<!\d\.)(?<!\d-)(?:(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])|\d{3}/)\d{3}[\s.-]\d{4}(?:\s*,?\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?![\w-])",
     re.I)
 # "+33 6 83 95 26 74", "+44 20 7946 0958": a country code and four to six groups
 INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]\d{1,4}){3,6}(?![\w.-]?\d)")

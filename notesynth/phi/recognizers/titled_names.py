@@ -6,9 +6,8 @@ import re
 from typing import Iterable, List
 
 from .. import lexicon as lx
-from ...protect import is_medical_word
 from ...unknown import known_words
-from .base import ClinicalRecognizer, Hit, Word, text_info
+from .base import ClinicalRecognizer, Hit, Word, text_info, unlisted_word
 
 TITLES = {"dr", "drs", "doctor", "mr", "mrs", "ms", "miss", "mister", "md", "prof", "professor", "attending",
           "resident", "fellow", "pa", "np", "mssrs", "messrs", "sr", "sra", "dra"}
@@ -29,13 +28,6 @@ GLUED = re.compile(r"(?<![A-Za-z])(?:[Dd]r|[Mm]rs?|[Mm]s)\.?((?:Mc|Mac|O')?[A-Z]
 NOT_AFTER_TITLE = {"aware", "notified", "paged", "called", "here", "in", "to", "and", "at", "team", "office",
                    "order", "orders", "ordered", "note", "notes", "states", "stated", "said", "wants", "feels",
                    "following", "f/u", "service", "plan", "s", "re", "updated", "informed", "spoke", "visit"}
-
-
-def _unlisted(key: str) -> bool:
-    """A word of more than two letters that is neither an ordinary word nor a medical term (a
-    near-spelling of one does not count here: "Vahter" is one edit from "Vater")."""
-    return (len(key) > 2 and key.isalpha() and any(c in "aeiouy" for c in key)  # "CVVHD RN" is a service
-            and key not in known_words() and not is_medical_word(key))
 
 
 class TitledNameRecognizer(ClinicalRecognizer):
@@ -158,14 +150,14 @@ class TitledNameRecognizer(ClinicalRecognizer):
                 # in an ALL-CAPS note a capitalised word has no shape: a name-list word or a word
                 # no list knows ("PER VAHTER NP"), never an ordinary one ("PER", "MICU")
                 caps_name = (info.caps_note and w.is_upper and len(w.text) > 2
-                             and (_unlisted(w.key) or (w.key in lx.all_names() and w.key not in known_words())))
+                             and (unlisted_word(w.key) or (w.key in lx.all_names() and w.key not in known_words())))
                 if not (w.is_title or INITIALS.match(w.text) or caps_name) or (
                         w.key in lx.blocked_words() and w.key not in lx.all_names()):
                     break
                 got.insert(0, w)
                 pos = w.start
             full = [x for x in got if len(x.text) > 1]
-            if len(full) == 1 and full[0].key not in lx.all_names() and not _unlisted(full[0].key):
+            if len(full) == 1 and full[0].key not in lx.all_names() and not unlisted_word(full[0].key):
                 continue  # one ordinary word is a service: "Ostomy RN", "Skincare CNS"; a word no
                 # list knows is a surname ("PER VAHTER NP")
             if full:

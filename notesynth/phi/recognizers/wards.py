@@ -5,8 +5,7 @@ import re
 from typing import Iterable
 
 from .. import lexicon as lx
-from .base import ClinicalRecognizer, Hit
-from .titled_names import _unlisted
+from .base import ClinicalRecognizer, Hit, unlisted_word
 
 NAMED_UNIT = re.compile(
     r"(?i:(?:\b(?:to|from|on|per|at|in|into|onto|off|or|and|plan)|[:.;,])\s+(?:the\s+)?)((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\s\d{1,2}[A-Z]?)\b"
@@ -46,7 +45,7 @@ class WardRecognizer(ClinicalRecognizer):
             key = m.group(1).lower()
             if key in blocked or key in ordinary or key in UNIT_WORDS:
                 continue  # "Cardiac ICU", "Medical Unit", "SURGICAL UNIT"
-            if _unlisted(key) or key in lx.all_names():
+            if unlisted_word(key) or key in lx.all_names():
                 yield m.start(1), m.end(1), "WARD", 0.5
         for m in GENERIC_UNIT.finditer(text):
             yield m.start(), m.end(), "WARD", 0.4

@@ -25,6 +25,17 @@ from .labels import KIND_TO_LABEL, KINDS
 logger = logging.getLogger(__name__)
 
 _WORD_CHAR_RE = re.compile(r"\w")
+_APOSTROPHES = "'’"
+
+
+def _one_word(text: str, i: int) -> bool:
+    """text[i - 1] and text[i] belong to one word: word characters, or an apostrophe between
+    letters ("Ch'ighladze": the word pieces stop at it), not a possessive ("Smith's")."""
+    if _WORD_CHAR_RE.match(text[i - 1]) and _WORD_CHAR_RE.match(text[i]):
+        return True
+    j = i if text[i] in _APOSTROPHES else i - 1 if text[i - 1] in _APOSTROPHES else -1
+    return (0 < j < len(text) - 1 and text[j - 1].isalpha() and text[j + 1].isalpha()
+            and not (text[j + 1] in "sS" and not text[j + 2:j + 3].isalpha()))
 
 
 class TaggerUnavailable(RuntimeError):
@@ -214,9 +225,9 @@ class PhiTagger:
         out = []
         for a, b, kind, ps, n in spans:
             # grow to whole words: a name piece "##son" takes its word with it
-            while a > 0 and _WORD_CHAR_RE.match(text[a - 1]) and _WORD_CHAR_RE.match(text[a]):
+            while a > 0 and _one_word(text, a):
                 a -= 1
-            while b < len(text) and _WORD_CHAR_RE.match(text[b]) and _WORD_CHAR_RE.match(text[b - 1]):
+            while b < len(text) and _one_word(text, b):
                 b += 1
             out.append(Span(a, b, KIND_TO_LABEL[kind], round(ps / n, 4)))
         return _merge_touching(out)

@@ -17,7 +17,7 @@ from typing import Iterable, List, Optional, Sequence
 from presidio_analyzer import AnalysisExplanation, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from ..notation import date_tokens
+from ..recognizers.dates import date_tokens
 from ..recognizers.base import ClinicalRecognizer, Hit
 from .labels import KIND_TO_LABEL
 from .model import PhiTagger, TaggerConfig
