@@ -25,6 +25,8 @@ from phi_spans import covered, found
     ("Con't to work with Balaxanim for txr home.", "Balaxanim"),
     ("Daughters in most of afternoon, spoke w/ MD Akat: plan.", "Akat"),
     ("SBP down to 80s-90s. Peristeropoylos and Dr. Kralikova in room.", "Peristeropoylos"),
+    ("PA # INCREASING EARLIER -> GORENC MD AWARE-> NTG ADDED", "GORENC"),
+    ("seen and evaluated by dr Dzezov.talked with Nrgs from case management", "Nrgs"),
 ])
 def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detector, text, needle):
     assert covered(detector, text, needle, "NAME")
@@ -37,6 +39,8 @@ def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detecto
     ("CALLED VNA TO ARRANGE SERVICES. PER OSH RECORDS", "OSH"),
     ("Lasix wants to be given early; Tylenol given per order.", "Lasix"),
     ("spoke with MD regarding plan, updated Careview.", "Careview"),
+    ("TALKED WITH CVVH RN ABOUT FILTER", "CVVH"),
+    ("Pt talked with Pt family about it. EKG MD aware.", "EKG"),
 ])
 def test_context_names_leave_words_and_abbreviations_alone(detector, text, needle):
     assert not found(detector, text, needle)
@@ -51,10 +55,39 @@ def test_context_names_leave_words_and_abbreviations_alone(detector, text, needl
     ("social: daughters Dimperio and Oyelaran in to visit", "Dimperio", "NAME", ["Dimperio", "Oyelaran"]),
     ("UOP DROPPED, J. Myers ORDERED EPI", "Myers", "NAME", ["J. Myers"]),
     ("given vitamin K. Smith aware", "Smith", "NAME", ["Smith"]),
+    ("Knows she is in Jardines de la Silla.", "Jardines", "GEOGRAPHIC_LOCATION", ["Jardines de la Silla"]),
 ])
 def test_growth_takes_in_the_rest_of_an_identifier(text, part, label, want):
     i = text.index(part)
     assert [text[s.start:s.end] for s in grow(text, [Span(i, i + len(part), label, 0.8)])] == want
+
+
+@pytest.mark.parametrize("text,part,label,want", [
+    ("TRANSFER TODAY TO EAKIN UNIT WHEN BED AVAILABLE", "EAKIN", "NAME", ("EAKIN UNIT", "WARD")),
+    ("ready to go out again to Raty Wing.", "Raty", "NAME", ("Raty Wing", "WARD")),
+    ("went to Our Lady of Fyli Hosp with sever abd pain", "Fyli", "GEOGRAPHIC_LOCATION",
+     ("Our Lady of Fyli Hosp", "HOSPITAL")),
+    ("TRANSFERRED FROM OUR LADY OF NORDSTADT FOR CATH", "NORDSTADT", "GEOGRAPHIC_LOCATION",
+     ("OUR LADY OF NORDSTADT", "HOSPITAL")),
+    ("PT TRANSFERRED TO ROMANS HEART INSTITUTE FOR CATH.", "ROMANS", "GEOGRAPHIC_LOCATION",
+     ("ROMANS HEART INSTITUTE", "HOSPITAL")),
+    ("followed at the Kinkela Infirmary since May", "Kinkela", "NAME", ("Kinkela Infirmary", "HOSPITAL")),
+])
+def test_growth_takes_in_the_rest_of_an_institutions_name(text, part, label, want):
+    i = text.index(part)
+    [s] = grow(text, [Span(i, i + len(part), label, 0.8)])
+    assert (text[s.start:s.end], s.label) == want
+
+
+@pytest.mark.parametrize("text,part", [
+    ("Dr. Smith unit clerk called", "Smith"),  # a lower-case noun is charting, not a name
+    ("seen by Jones clinic staff", "Jones"),
+    ("Mr. Lee lady friend at bedside; our lady of the night shift", "Lee"),
+])
+def test_institution_growth_wants_a_capital(text, part):
+    i = text.index(part)
+    [s] = grow(text, [Span(i, i + len(part), "NAME", 0.8)])
+    assert (text[s.start:s.end], s.label) == (part, "NAME")
 
 
 def test_growth_stops_at_known_words():

@@ -17,15 +17,21 @@ from notesynth.spans import Span, merge_overlapping
 
 from . import lexicon as lx
 from .recognizers.base import Word, text_info, unlisted_word
+from .recognizers.hospitals import FACILITY_NOUNS, NAME_PREFIX
+from .recognizers.wards import UNIT_NOUNS
 
 # place-name particles: "Tijucas do Sul", "Newcastle under Lyme", "Frankfurt am Main", "Hawr al 'Anz"
 _PLACE_PARTICLE = re.compile(
     r"[ \t]+(?:do|da|dos|das|de|del|della|dei|di|du|des|la|le|les|el|al|am|an der|im|in der|sur|upon|under|"
-    r"aan|bei)[ \t]+(?:['’]?[A-Z][\w'’-]*)(?:[ \t]+[A-Z][\w'’-]*)?")
+    r"aan|bei|de la|de las|de los|van der|van den|von der)[ \t]+(?:['’]?[A-Z][\w'’-]*)(?:[ \t]+[A-Z][\w'’-]*)?")
 _STATE_AFTER = re.compile(r",[ \t]*[A-Z]{2}\b(?![\w'’-])")
 _SPACE = re.compile(r"[ \t]+")
 _LETTER_TERMS = frozenset({"vitamin", "factor", "type", "grade", "stage", "class", "phase", "lead", "group", "hepatitis"})
 _INITIAL_BEFORE = re.compile(r"(?<![\w.])[A-Z]\.\s{1,2}$")
+_FACILITY_AFTER = re.compile(rf"[ \t]+(?:(?i:{UNIT_NOUNS})|(?i:{FACILITY_NOUNS}))(?![\w'’-])")
+_WARD_AFTER = re.compile(rf"[ \t]+(?i:{UNIT_NOUNS})(?![\w'’-])")
+_PREFIX_BEFORE = re.compile(rf"(?<![\w.])(?i:{NAME_PREFIX})[ \t]+$")
+_INSTITUTION_PARTS = ("NAME", "GEOGRAPHIC_LOCATION", "HOSPITAL", "WARD")
 
 
 def grow(text: str, spans: list[Span]) -> list[Span]:
@@ -42,8 +48,27 @@ def grow(text: str, spans: list[Span]) -> list[Span]:
             start, end, joined = _name_neighbours(text, start, end)
             grown += joined
             start = _with_initials(text, start)
-        grown.append(Span(start, end, s.label, s.score))
+        label = s.label
+        if label in _INSTITUTION_PARTS:
+            start, end, label = _institution(text, start, end, label)
+        grown.append(Span(start, end, label, s.score))
     return merge_overlapping(grown)
+
+
+def _institution(text: str, start: int, end: int, label: str) -> tuple[int, int, str]:
+    """A name or place that is part of an institution's name takes in the rest of it: the noun
+    after it ("Eakin Unit", "Kinkela Infirmary", "Fyli Heart Institute") and the prefix before it
+    ("Our Lady of Fyli", "St. Irwin"), each written with a capital; the span becomes the
+    institution (a WARD for units and wings, else a HOSPITAL), so its surrogate is one."""
+    m = _FACILITY_AFTER.match(text, end)
+    if m and text[m.end() - len(m.group().lstrip()):][:1].isupper():
+        end = m.end()
+        label = "WARD" if _WARD_AFTER.fullmatch(m.group()) else "HOSPITAL"
+    m = _PREFIX_BEFORE.search(text, max(0, start - 20), start)
+    if m and text[m.start()].isupper():
+        start = m.start()
+        label = "HOSPITAL" if label != "WARD" else label
+    return start, end, label
 
 
 def _name_neighbours(text: str, start: int, end: int) -> tuple[int, int, list[Span]]:

@@ -15,9 +15,9 @@ from typing import Iterable
 from .. import lexicon as lx
 from .base import ClinicalRecognizer, Hit, text_info, unlisted_word
 
-# what a person does in a nursing note, right after the name
+# what a person does in a nursing note, right after the name (or after its role: "Hansen MD AWARE")
 SUBJECT_VERB = re.compile(
-    r"[ \t]+(?:wish(?:es|ed)|wants?|wanted|verbali[sz](?:es|ed)|stat(?:es|ed)|report(?:s|ed)|says|said|"
+    r"[ \t]+(?:(?:md|np|rn|pa)[ \t]+)?(?:wish(?:es|ed)|wants?|wanted|verbali[sz](?:es|ed)|stat(?:es|ed)|report(?:s|ed)|says|said|"
     r"agree(?:s|d)|request(?:s|ed)|understand(?:s)?|understood|decline(?:s|d)|refuse(?:s|d)|ask(?:s|ed)|"
     r"express(?:es|ed)|voice(?:s|d)|spoke|speaks|(?:does|did|do|would|will)[ \t]+not|would[ \t]+like|"
     r"is[ \t]+aware|was[ \t]+(?:updated|notified|informed|called|aware)|aware|notified|paged|updated|informed|"
@@ -49,5 +49,7 @@ class ContextNameRecognizer(ClinicalRecognizer):
                 continue  # the context first: it rules out most words before any word-list lookup
             if info.caps_note and len(w.text) == 3 and not TALK_WITH.search(before):
                 continue
-            if unlisted_word(w.key) and w.key not in lx.blocked_words():
+            # a capitalised word may lack vowels ("talked with Nrgs"): a transliteration; in capitals it
+            # is an abbreviation more often ("PER CVVH")
+            if unlisted_word(w.key, need_vowel=not w.is_title) and w.key not in lx.blocked_words():
                 yield w.start, w.end, "NAME", 0.6

@@ -15,7 +15,14 @@ CASED_KEYWORDS = r"(?:General|GENERAL|Med\b\.?(?: Ctr| Center)?|MED\b|Rehab\b|RE
 NAME_WORD = r"(?:St\.?|Saint|Mt\.?|Mount|[A-Z][a-z][A-Za-z'’\-]*|[A-Z]{2,5}(?![a-z]))"
 INSTITUTION = re.compile(
     rf"\b((?:{NAME_WORD}(?:\s+(?:of|and|&|the)\s+| |-)){{1,4}})(?:(?i:{KEYWORDS})|{CASED_KEYWORDS})\b(?:\s+(?i:hospital|medical center|center)|\s+of\s+[A-Z]\w+)?")
-SAINT = re.compile(r"\b(?:St\.?|Saint|Mt\.?|Mount)\s+[A-Z][a-z]+(?:['’]s)?(?:\s+(?:Hospital|Medical Center|Clinic|Health))?\b")
+# words that open a religious or place-style institution name: "St. Irwin", "Mount Auburn", "Our Lady of Fyli"
+NAME_PREFIX = r"(?:St\.?|Saint|Mt\.?|Mount|Our Lady of(?: the)?)"
+SAINT = re.compile(rf"\b{NAME_PREFIX}\s+[A-Z][a-z]+(?:['’]s)?(?:\s+(?:Hospital|Medical Center|Clinic|Health))?\b")
+# the noun that ends an institution's name ("Kinkela Infirmary", "Fyli Heart Institute"): span growth
+# carries a found name over it (matched case-insensitively; the caller checks the capital)
+FACILITY_NOUNS = (r"(?:(?:heart |cancer |eye |surgical |surgery )?(?:institute|center|centre)|hospital|hosp\.?|"
+                  r"medical cent(?:er|re)|health cent(?:er|re)|clinic|infirmary|nursing home|hospice|"
+                  r"rehabilitation (?:center|hospital)|rehab(?: center| hospital)?)")
 KNOWN = [
     "Johns Hopkins", "Mayo Clinic", "Cleveland Clinic", "Mass General", "Massachusetts General", "MGH",
     "Cedars-Sinai", "Cedars Sinai", "Cedar Sinai", "Cedar-Sinai", "Mount Sinai", "Mt. Sinai", "Mt Sinai", "NYU Langone",

@@ -15,9 +15,10 @@ GENERIC_UNIT = re.compile(
     r"\b\d{1,2}\s?(?:North|South|East|West|NORTH|SOUTH|EAST|WEST)\b")
 # a unit named after a person or a building: "transferred to Birtic MICU", "LAMFERS UNIT", "Feeney Wing";
 # the name is a word no list knows (or a name-list one), written capitalised (or in capitals)
+UNIT_NOUNS = r"(?:unit|wing|pavilion|tower|building)"
 NAME_BEFORE_UNIT = re.compile(
     r"\b([A-Z][a-z]{2,}|[A-Z]{4,})[ \t]+(?:MICU|SICU|CCU|CSRU|CVICU|TSICU|NICU|PICU|ICU|"
-    r"(?i:unit|wing|pavilion|tower|building))\b")
+    rf"(?i:{UNIT_NOUNS}))\b")
 UNIT_WORDS = {"bed", "room", "rm", "pod", "ward", "unit", "floor", "level", "step", "grade", "stage", "class", "type",
               "lead", "leads", "day", "days", "hour", "hours", "week", "weeks", "team", "ns", "vent", "peep", "cpap"}
 

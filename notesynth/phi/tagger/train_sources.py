@@ -2,7 +2,7 @@
 
 | kind | training source |
 |---|---|
-| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus 12% made-up names from a syllable generator (so the model cannot lean on a list); the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
+| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus a share of made-up names (`--made-up-names`, 12% for the first tagger: syllables only; 35% since the eleventh session: half syllables, half random letter strings), so the model cannot lean on a list or a spelling and learns the context; the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
 | cities, states, streets | Faker address providers of TRAIN_ADDRESS_LOCALES, transliterated |
 | hospitals, wards, orgs | patterns over the name/city pools above |
 | dates | every format in `augment.DATE_FORMATS` (dates are formats, not a list) |
@@ -17,6 +17,7 @@ import importlib
 import random
 from functools import lru_cache
 import re
+import string
 from typing import Iterable, List, Set
 
 from .augment import DATE_FORMATS, Pools, SurrogateMaker
@@ -120,9 +121,25 @@ def faker_places(locales: Iterable[str]):
     return clean(cities), clean(states), clean(abbrs) or ["MA", "NY", "CA"]
 
 
-def made_up_name(rng: random.Random, role: str) -> str:
+def syllable_name(rng: random.Random, role: str) -> str:
     n = rng.choice((2, 2, 3))
     return "".join(rng.choice(SYLLABLES) for _ in range(n)).capitalize()
+
+
+def letter_string_name(rng: random.Random, role: str) -> str:
+    """Random letters, vowels or not ("Smsr", "Qvoltek"): a name the model can only tell by
+    its context, since no list, spelling or syllable pattern gives it away."""
+    n = rng.randint(3, 10)
+    return "".join(rng.choice(string.ascii_lowercase) for _ in range(n)).capitalize()
+
+
+def made_up_name(rng: random.Random, role: str) -> str:
+    """Half pronounceable syllables, half random letter strings."""
+    return (syllable_name if rng.random() < 0.5 else letter_string_name)(rng, role)
+
+
+# share of drawn names that are made up (a setting of the training script: --made-up-names)
+MADE_UP_NAME_RATE = 0.12
 
 
 # common English-speaking names (many are also words: Hunter, Price, Rose) drawn 3x as often
@@ -130,8 +147,8 @@ COMMON_NAME_LOCALES = ("en_US", "en_GB")
 COMMON_NAME_WEIGHT = 3
 
 
-@lru_cache(maxsize=1)
-def train_pools() -> Pools:
+@lru_cache(maxsize=4)
+def train_pools(made_up_rate: float = MADE_UP_NAME_RATE) -> Pools:
     first, last = faker_person_names(TRAIN_NAME_LOCALES)
     common_first, common_last = faker_person_names(COMMON_NAME_LOCALES)
     first = first + common_first * (COMMON_NAME_WEIGHT - 1)
@@ -142,7 +159,7 @@ def train_pools() -> Pools:
         street_suffixes=STREET_SUFFIXES, hospital_patterns=HOSPITAL_PATTERNS, ward_patterns=WARD_PATTERNS,
         org_patterns=ORG_PATTERNS, email_domains=EMAIL_DOMAINS, url_words=URL_WORDS,
         date_formats=list(DATE_FORMATS.values()), phone_shapes=PHONE_SHAPES, id_shapes=ID_SHAPES,
-        mrn_shapes=MRN_SHAPES, extra_name_maker=made_up_name, extra_name_rate=0.12,
+        mrn_shapes=MRN_SHAPES, extra_name_maker=made_up_name, extra_name_rate=made_up_rate,
     )
 
 
@@ -160,5 +177,5 @@ def known_first_names() -> frozenset:
     return frozenset(n.lower() for n in first)
 
 
-def train_maker() -> SurrogateMaker:
-    return SurrogateMaker(train_pools(), known_first_names())
+def train_maker(made_up_rate: float = MADE_UP_NAME_RATE) -> SurrogateMaker:
+    return SurrogateMaker(train_pools(made_up_rate), known_first_names())
