@@ -120,6 +120,18 @@ def test_a_unit_named_after_someone_is_a_ward(detector, text, needle, want):
 
 
 @pytest.mark.parametrize("text,needle,want", [
+    ("SISTER-HEALTH CARE PROXY. LIVES IN BEDONG /  PAST SMOKER.", "BEDONG", True),
+    ("Pt lives in Kwaluseni with her son.", "Kwaluseni", True),
+    ("She moved from Oyem last year.", "Oyem", True),
+    ("Pt lives in Kwaluseni with her son.", "son", False),
+    ("Lives at Home with wife, moved to Rehab today.", "Rehab", False),
+    ("Pt states he lives in Pain most days.", "Pain", False),
+])
+def test_a_word_no_list_knows_after_a_residence_cue_is_a_place(detector, text, needle, want):
+    assert found(detector, text, needle, "GEOGRAPHIC_LOCATION") is want
+
+
+@pytest.mark.parametrize("text,needle,want", [
     ("Her IABP was d/c 8-22. Her groin remains dry.", "8-22", True),
     ("GI appetite good, LBM 12-8", "12-8", True),
     ("echo 1-30 showing EF 20-25%", "1-30", True),

@@ -1,12 +1,13 @@
 """Cities, towns and states: gazetteer of US cities and states, town-name shapes
-("-ville", "-borough", "Port X", "New X") after location cues, and spaCy GPE."""
+("-ville", "-borough", "Port X", "New X") after location cues, words no vocabulary knows after
+a residence cue ("lives in Bedong"), and spaCy GPE."""
 from __future__ import annotations
 
 import re
 from typing import Iterable
 
 from .. import lexicon as lx
-from .base import ClinicalRecognizer, Hit, TITLE_SHAPE_RE, text_info
+from .base import ClinicalRecognizer, Hit, TITLE_SHAPE_RE, text_info, unlisted_word
 
 _CITIES = "|".join(sorted((re.escape(c) for c in set(lx.US_CITIES)), key=len, reverse=True))
 _STATES = "|".join(sorted((re.escape(s) for s in lx.us_states()[0]), key=len, reverse=True))
@@ -22,6 +23,11 @@ LOC_CUE = re.compile(r"(?i:\b(?:in|from|to|at|of|near|lives|living|resides|resid
                      r"flying|fly|drove|back)\s+(?:in\s+|to\s+|from\s+|at\s+)?(?:the\s+)?)$")
 GPE_CUE = re.compile(r"(?i:\b(?:from|in|near|lives in|living in|resides in|moved to|visiting from|flying in from|"
                      r"native of|born in|home in|returned to)\s+)$")
+# where someone lives or comes from: the next word is a place even when no gazetteer knows it
+RESIDENCE_CUE = re.compile(
+    r"(?i:\b(?:lives|lived|living|resides|resided|residing|born|home)\s+(?:in|at|near)\s+|"
+    r"\b(?:moved|relocated)\s+(?:to|from)\s+|\bnative\s+of\s+|\bvisiting\s+from\s+|\bflying\s+in\s+from\s+|"
+    r"\bfrom\s+the\s+(?:town|city|village)\s+of\s+)$")
 AMBIGUOUS = {"washington", "jackson", "lincoln", "madison", "columbus", "mobile", "orange", "independence", "aurora",
              "salem", "springfield", "lafayette", "warren", "kent", "norman", "henderson", "richmond", "elizabeth",
              "concord", "jefferson", "columbia", "charlotte", "victoria", "austin", "tyler", "irving", "arlington",
@@ -49,6 +55,11 @@ class LocationRecognizer(ClinicalRecognizer):
                 if (m.group().isupper() and first not in AMBIGUOUS and not (len(words) == 1 and first in lx.ordinary_words())
                         and LOC_CUE.search(text[max(0, m.start() - 25):m.start()])):
                     yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.55
+        info = text_info(text)
+        for w in info.words:  # "LIVES IN BEDONG", "moved from Oyem": a word no vocabulary knows
+            if ((w.is_title or (info.caps_note and w.is_upper)) and unlisted_word(w.key)
+                    and w.key not in blocked and RESIDENCE_CUE.search(text[max(0, w.start - 40):w.start])):
+                yield w.start, w.end, "GEOGRAPHIC_LOCATION", 0.55
         ordinary = lx.ordinary_words()
         for m in TOWN_SHAPE.finditer(text):
             last = m.group().split()[-1].lower()
