@@ -57,8 +57,9 @@ class LocationRecognizer(ClinicalRecognizer):
                     yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.55
         info = text_info(text)
         for w in info.words:  # "LIVES IN BEDONG", "moved from Oyem": a word no vocabulary knows
-            if ((w.is_title or (info.caps_note and w.is_upper)) and unlisted_word(w.key)
-                    and w.key not in blocked and RESIDENCE_CUE.search(text[max(0, w.start - 40):w.start])):
+            if ((w.is_title or (info.caps_note and w.is_upper))
+                    and RESIDENCE_CUE.search(text[max(0, w.start - 40):w.start])  # the cue first: cheap
+                    and unlisted_word(w.key) and w.key not in blocked):
                 yield w.start, w.end, "GEOGRAPHIC_LOCATION", 0.55
         ordinary = lx.ordinary_words()
         for m in TOWN_SHAPE.finditer(text):
