@@ -144,7 +144,7 @@ def main(argv=None) -> int:
     ap.add_argument("--systems", default="rules,tagger,union,detector",
                     help="comma list of rules, tagger, union, detector")
     ap.add_argument("--files", default="nursing,asq", help="comma list of nursing, asq")
-    ap.add_argument("--tagger", default=None, help="tagger folder (default: models/phi-tagger)")
+    ap.add_argument("--tagger", default=None, help="tagger folder for the tagger, union and detector systems (default: models/phi-tagger)")
     ap.add_argument("--threshold", type=float, default=None, help="tagger PHI probability threshold")
     ap.add_argument("--threads", type=int, default=2, help="torch threads for the tagger")
     ap.add_argument("--quantize", action="store_true", help="torch int8 dynamic quantization of the tagger")
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
         if "rules" in systems or "union" in systems:
             det = PhiDetector(DetectorConfig(use_tagger=False))
         if "detector" in systems:  # what `synth` detects with, by default
-            shipped = PhiDetector(DetectorConfig(use_tagger=SynthConfig().phi_tagger))
+            shipped = PhiDetector(DetectorConfig(use_tagger=SynthConfig().phi_tagger, tagger_path=args.tagger))
     if "tagger" in systems or "union" in systems:
         from notesynth.phi.tagger import TaggerUnavailable, load_tagger
 
