@@ -144,6 +144,9 @@ def main(argv=None) -> int:
     ap.add_argument("--systems", default="rules,tagger,union,detector",
                     help="comma list of rules, tagger, union, detector")
     ap.add_argument("--files", default="nursing,asq", help="comma list of nursing, asq")
+    ap.add_argument("--shapes", choices=("bench", "fresh"), default="bench",
+                    help="institution shapes of the held-out sources: bench (read into the product's facility "
+                         "words in the eleventh session) or fresh (nothing in the product reads them)")
     ap.add_argument("--tagger", default=None, help="tagger folder for the tagger, union and detector systems (default: models/phi-tagger)")
     ap.add_argument("--threshold", type=float, default=None, help="tagger PHI probability threshold")
     ap.add_argument("--threads", type=int, default=2, help="torch threads for the tagger")
@@ -207,7 +210,8 @@ def main(argv=None) -> int:
                   + ("" if args.all_patients else " (held-out fifth)"))
         audited = audit.get(fname, set())
         for source in sources:
-            data = make_dataset(rows, source, audited, args.seed, consistent=not args.per_mention)
+            data = make_dataset(rows, source, audited, args.seed, consistent=not args.per_mention,
+                                shapes=args.shapes)
             texts = [r["text"] for r in data]
             preds, secs = {}, {}
             if det is not None:

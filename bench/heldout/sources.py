@@ -87,6 +87,16 @@ BENCH_HOSPITAL_PATTERNS = ["{city} University Hospital", "{last} Infirmary", "{c
                            "{city} Heart Institute"]
 BENCH_WARD_PATTERNS = ["{last} {n}", "{city} {n}", "{last} Wing", "{last} {n} North", "Pod {letter}",
                        "{last} Unit"]
+# Fresh institution shapes (eleventh session): the shapes above were read into the product
+# ("Our Lady of", Infirmary, Heart Institute, Unit and Wing are now growth.py's facility words),
+# so `--shapes fresh` draws institutions from these instead, which nothing in the product (its
+# facility words, hospital keywords and list, ward words) or the tagger's training patterns reads.
+FRESH_HOSPITAL_PATTERNS = ["{city} Sanatorium", "{last} Polyclinic", "Klinikum {city}", "Hopital {last}",
+                           "Good Samaritan of {city}", "Holy Cross {city}", "{city} Kantonsspital",
+                           "Sisters of Charity {city}", "{last} Lazaretto", "{city} Almshouse"]
+FRESH_WARD_PATTERNS = ["{last} Annex", "{last} Suite {n}", "Bay {n}", "{city} Block {letter}", "{last} Hall {n}",
+                       "{last} Annex {n}"]
+SHAPES = {"bench": (None, None), "fresh": (FRESH_HOSPITAL_PATTERNS, FRESH_WARD_PATTERNS)}
 BENCH_ORG_PATTERNS = ["{last} Logistics", "{city} Bakery", "{last} & Sons", "{city} Savings Bank",
                       "{last} Partners", "{city} Public Schools"]
 BENCH_STREET_SUFFIXES = ["Row", "Crescent", "Close", "Mews", "Gardens", "Alley", "Pike", "Trail", "Heights", "Green"]
@@ -192,25 +202,28 @@ def _date_formats(weighted) -> List[Callable]:
     return out
 
 
-def _pools(first: List[str], last: List[str]) -> Pools:
+def _pools(first: List[str], last: List[str], shapes: str = "bench") -> Pools:
     cities, states, abbrs = geonames_places()
+    hospitals, wards = SHAPES[shapes]
     return Pools(
         first_names=first, last_names=last, cities=cities, states=states, state_abbrs=abbrs,
-        street_suffixes=BENCH_STREET_SUFFIXES, hospital_patterns=BENCH_HOSPITAL_PATTERNS,
-        ward_patterns=BENCH_WARD_PATTERNS, org_patterns=BENCH_ORG_PATTERNS, email_domains=BENCH_EMAIL_DOMAINS,
+        street_suffixes=BENCH_STREET_SUFFIXES, hospital_patterns=hospitals or BENCH_HOSPITAL_PATTERNS,
+        ward_patterns=wards or BENCH_WARD_PATTERNS, org_patterns=BENCH_ORG_PATTERNS, email_domains=BENCH_EMAIL_DOMAINS,
         url_words=BENCH_URL_WORDS, date_formats=_date_formats(BENCH_DATE_FORMATS),
         phone_shapes=BENCH_PHONE_SHAPES, id_shapes=BENCH_ID_SHAPES, mrn_shapes=BENCH_MRN_SHAPES,
     )
 
 
-def heldout_maker(source: str) -> SurrogateMaker:
+def heldout_maker(source: str, shapes: str = "bench") -> SurrogateMaker:
+    """The surrogate maker of a held-out source; `shapes` picks the institution shapes
+    ("bench", or "fresh": ones nothing in the product reads, see FRESH_HOSPITAL_PATTERNS)."""
     from notesynth.phi.tagger.train_sources import known_first_names
 
     if source == "pkg":
-        pools = _pools(_filtered(gender_guesser_first_names()), _filtered(census_last_names()))
+        pools = _pools(_filtered(gender_guesser_first_names()), _filtered(census_last_names()), shapes)
     elif source == "xloc":
         first, last = xloc_names()
-        pools = _pools(_filtered(first), _filtered(last))
+        pools = _pools(_filtered(first), _filtered(last), shapes)
     else:
         raise ValueError(f"unknown held-out source {source!r}")
     return SurrogateMaker(pools, known_first_names())
