@@ -139,6 +139,15 @@ def test_a_word_no_list_knows_after_a_residence_cue_is_a_place(detector, text, n
     ("plan to d/c 2-3 days from now", "2-3", False),
     ("RR 23-27, sats 95%", "23-27", False),
     ("BM x2 soft, 1-2 more expected", "1-2", False),
+    # a dash date stands anywhere a range cannot
+    ("PT MOVED OUT 6-14 AFTERNOON, FAMILY AWARE.", "6-14", True),
+    ("PMH: DM2; CAD/CHF 11-3; HTN", "11-3", True),
+    ("Suctioned q 2-3 hours for thick secretions", "2-3", False),
+    ("frequent 3-4 beat runs of VT", "3-4", False),
+    ("GOAL (-) 1-2 LITERS/DAY", "1-2", False),
+    ("CVP 8-12. PCWP 14", "8-12", False),
+    ("transfered with 1-2 assist to chair", "1-2", False),
+    ("dopa 5-8mic overnight", "5-8", False),
 ])
 def test_dated_events(detector, text, needle, want):
     assert covered(detector, text, needle, "DATE") is want

@@ -85,6 +85,18 @@ MEASURE_BEFORE = re.compile(
     r"\b(?:c/?o|co/ci(?:/svr)?|ci|svr|rr|hr|sats?|spo2|inr|k\+?|mg|temp|tmax|t|wedge|pcwp?|cvp|ra|rv|lvef|ef|"
     r"fio2|glucose|bs|fs|hct|crit|wbc|plt|na|cr|bun)\s*[:=#-]?\s*"
     r"(?:(?:up|down|increased|decreased|dropped|was|is|of|at|to|from)\s+)*(?:~\s*)?$", re.I)
+# a dash between two numbers is a range after these ("q 2-3 hours", "RR VARIABLE AT 10-18" is
+# not: "at" dates events too) and before these ("3-4 beat runs", "1-2 LITERS/DAY"); the words are
+# the nursing training notes' own ranges
+RANGE_BEFORE = re.compile(
+    r"(?:\b(?:q|x|every|approx|approximately|about|around|between|up to|from|for|over|of|by|to|"
+    r"sats?|s?rr|hr|cvp|svp|icp|pads?|pad's|wedge|pcwp?|maps?|tv|vt|unload\w*|co|ci|svr|bs|fs|k|temp|pain|"
+    r"score|level|grade|stage|gtts?|drops?|rate|range|goal|ranging|running|runs?|beats?|v|leads?|with|"
+    r"frequent|wearing|noc|dopa\w*|levo\w*|neo\w*|and)|[~x#<>=:(+-])\s*$", re.I)
+RANGE_AFTER = re.compile(
+    r"^\s*(?:x\b|times|hours?|hrs?\b|h\b|days?|wks?|weeks?|months?|mos?\b|yrs?|years?|min|am\b|pm\b|a\b|p\b|"
+    r"l\b|lit(?:er|re)s?|lpm|%|/|beats?|breaths|bpm|cm|mm|words?|stools?|bm|loose|pillows|ppl|people|persons?|"
+    r"assist|pts?\b|points?|[rw]bcs|units?|['’]s|s\b|mc\w*|mg|cc|ml|\+|-|\.\d|,\s*\d|\d)", re.I)
 # values, not dates, when these follow: "3/5 peep", "4/4 bottles"
 VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm)", re.I)
 
@@ -102,10 +114,16 @@ def _numeric_ok(text: str, m: re.Match) -> bool:
     if _fraction(m.group(1), m.group(3)) and not re.search(r"\b(?:on|since|from|until|by|dated)\s*$", before, re.I):
         return False  # a fraction: "rales 1/3 up", "1/2 NS"
     if m.group(2) == "-":
-        # "7-18" only after a date or event word: ranges ("HR 80-90", "10-12 L") are far more common
-        # (or after an IV site, "PICC PLACED IN R AC 3-10": the antecubital site takes no value)
-        return (bool(EVENT_BEFORE.search(before) or ANTECUBITAL.search(before))
-                and not re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I))
+        # "7-18" is a date after a date or event word (or an IV site, "PICC PLACED IN R AC 3-10": the
+        # antecubital site takes no value); elsewhere unless its context makes it a range
+        # ("HR 80-90", "q 2-3 hours", "x 1-2", "3-4 beat runs", "2-3 litres")
+        if re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I):
+            return False
+        if EVENT_BEFORE.search(before) or ANTECUBITAL.search(before):
+            return True
+        wider = text[e:e + 14]
+        return not (RANGE_BEFORE.search(before) or RANGE_AFTER.match(wider) or MEASURE_BEFORE.search(before)
+                    or re.search(r"[A-Za-z]$", before))
     return True
 
 
