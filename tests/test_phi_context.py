@@ -27,6 +27,10 @@ from phi_spans import covered, found
     ("SBP down to 80s-90s. Peristeropoylos and Dr. Kralikova in room.", "Peristeropoylos"),
     ("PA # INCREASING EARLIER -> GORENC MD AWARE-> NTG ADDED", "GORENC"),
     ("seen and evaluated by dr Dzezov.talked with Nrgs from case management", "Nrgs"),
+    ("A DECISION MAKER FOR THIS PT. ALDO KAVETSKI OF HOSPITAL LEGAL CONTACTED", "KAVETSKI"),
+    ("blood due to a hct of 26. Qorvath from cardiology will see pt", "Qorvath"),
+    ("PT IS ON 850U/HR HEPARIN NOT 1400U/HR. HYLANDS \n \n", "HYLANDS"),
+    ("secretions suctioned when needed. all is well at this time. Dzezov rrt\n\n", "Dzezov"),
 ])
 def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detector, text, needle):
     assert covered(detector, text, needle, "NAME")
@@ -41,6 +45,9 @@ def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detecto
     ("spoke with MD regarding plan, updated Careview.", "Careview"),
     ("TALKED WITH CVVH RN ABOUT FILTER", "CVVH"),
     ("Pt talked with Pt family about it. EKG MD aware.", "EKG"),
+    ("Seen by PT. Lasix from pharmacy given.", "Lasix"),
+    ("Abdomen soft. Pt comfortable overnight. Stable\n", "Stable"),
+    ("Plan: continue lasix, follow lytes. Diurese\n", "Diurese"),
 ])
 def test_context_names_leave_words_and_abbreviations_alone(detector, text, needle):
     assert not found(detector, text, needle)

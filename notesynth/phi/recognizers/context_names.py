@@ -3,9 +3,11 @@
 A surname no list holds ("Vrma", "Hcinika", "BANDERAS") is still a person when the note
 has it say, want or understand something ("At this time, Vrma wishes ...", "Vrma
 verbalizes his understanding") or has the nurse reach, page, update or talk with it
-("ONly able to reach Hcinika", "PER BANDERAS WILL HOLD").  Only words that no vocabulary
-knows count (neither an English word nor a medical term, see base.unlisted_word),
-written like a name: capitalised, or in capitals in an all-capitals note.
+("ONly able to reach Hcinika", "PER BANDERAS WILL HOLD"), when it is of a service
+("Brendan from case management") or when it signs the note ("... at this time. Valdez rrt").
+Only words that no vocabulary knows count (neither an English word nor a medical term, see
+base.unlisted_word; a signature may also be a listed name), written like a name: capitalised,
+or in capitals in an all-capitals note.
 """
 from __future__ import annotations
 
@@ -32,6 +34,15 @@ CONTACT_BEFORE = re.compile(
     rf"discuss(?:ed)?|per|(?:{_TALK}|work(?:ing|ed)?)[ \t]+(?:with|w/|to)|"
     r"(?:md|np|rn)|"  # "spoke w/ MD Akat": a role before the surname (titled_names wants a listed first name)
     r"explained(?:[ \t]+\w+){0,3}[ \t]+to|reported[ \t]+to)[ \t]+)$", re.I)
+# a person of a service: "Brendan from case management", "SIMON OF HOSPITAL LEGAL", "Juarez from cardiology"
+AFFILIATION_AFTER = re.compile(
+    r"[ \t]+(?:of|from)[ \t]+(?:the[ \t]+)?(?:case[ \t]+management|social[ \t]+(?:work|services?)|"
+    r"hosp\w*[ \t]+legal|legal|risk[ \t]+management|pastoral[ \t]+care|chaplaincy|admitting|nutrition|"
+    r"pharmacy|security|hospice|palliative[ \t]+care|physical[ \t]+therapy|cardiology|nephrology|renal|"
+    r"neurology|neurosurgery|surgery|ortho\w*|\w+[ \t]+(?:team|service))\b", re.I)
+# the note's signature: its last words, alone after a sentence end, with a credential or not
+# ("... 1400U/HR. Wesley", "all is well at this time. Valdez rrt")
+SIGNATURE = re.compile(r"(?:^|[\n.!?])[ \t]*([A-Za-z][A-Za-z'’-]+)(?:[ \t]+(?i:rn|rrt|md|np|sn|lpn|rt|pa))?[\s/.,-]*\Z")
 # three capitals after these are a name ("TALK WITH KIN"); after any other cue an abbreviation ("PER OSH")
 TALK_WITH = re.compile(rf"\b{_TALK}[ \t]+with[ \t]+$", re.I)
 
@@ -45,7 +56,8 @@ class ContextNameRecognizer(ClinicalRecognizer):
             if not (w.is_title or (info.caps_note and w.is_upper)) or len(w.text) < 3:
                 continue
             before = text[max(0, w.start - 40):w.start]
-            if not (SUBJECT_VERB.match(text, w.end) or CONTACT_BEFORE.search(before)):
+            if not (SUBJECT_VERB.match(text, w.end) or AFFILIATION_AFTER.match(text, w.end)
+                    or CONTACT_BEFORE.search(before)):
                 continue  # the context first: it rules out most words before any word-list lookup
             if info.caps_note and len(w.text) == 3 and not TALK_WITH.search(before):
                 continue
@@ -53,3 +65,17 @@ class ContextNameRecognizer(ClinicalRecognizer):
             # is an abbreviation more often ("PER CVVH")
             if unlisted_word(w.key, need_vowel=not w.is_title) and w.key not in lx.blocked_words():
                 yield w.start, w.end, "NAME", 0.6
+        yield from _signature(text, info.caps_note)
+
+
+def _signature(text: str, caps_note: bool) -> Iterable[Hit]:
+    """The word that signs the note, when no vocabulary knows it or it is a listed name."""
+    m = SIGNATURE.search(text[-80:])
+    if not m:
+        return
+    word = m.group(1)
+    key = word.lower()
+    styled = (word[:1].isupper() and word[1:2].islower()) or (caps_note and word.isupper())
+    if styled and len(word) > 2 and key not in lx.blocked_words() and (unlisted_word(key) or key in lx.all_names()):
+        start = len(text) - len(text[-80:]) + m.start(1)
+        yield start, start + len(word), "NAME", 0.6
