@@ -31,6 +31,7 @@ from phi_spans import covered, found
     ("blood due to a hct of 26. Qorvath from cardiology will see pt", "Qorvath"),
     ("PT IS ON 850U/HR HEPARIN NOT 1400U/HR. HYLANDS \n \n", "HYLANDS"),
     ("secretions suctioned when needed. all is well at this time. Dzezov rrt\n\n", "Dzezov"),
+    ("breathing labored, but once Hieng woke up after midnite, breathing regular", "Hieng"),
 ])
 def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detector, text, needle):
     assert covered(detector, text, needle, "NAME")
@@ -47,6 +48,7 @@ def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detecto
     ("Pt talked with Pt family about it. EKG MD aware.", "EKG"),
     ("Seen by PT. Lasix from pharmacy given.", "Lasix"),
     ("Abdomen soft. Pt comfortable overnight. Stable\n", "Stable"),
+    ("Foley left in place. Pt woke up at 3am.", "Foley"),
     ("Plan: continue lasix, follow lytes. Diurese\n", "Diurese"),
 ])
 def test_context_names_leave_words_and_abbreviations_alone(detector, text, needle):
@@ -63,6 +65,9 @@ def test_context_names_leave_words_and_abbreviations_alone(detector, text, needl
     ("UOP DROPPED, J. Myers ORDERED EPI", "Myers", "NAME", ["J. Myers"]),
     ("given vitamin K. Smith aware", "Smith", "NAME", ["Smith"]),
     ("Knows she is in Jardines de la Silla.", "Jardines", "GEOGRAPHIC_LOCATION", ["Jardines de la Silla"]),
+    ("Readmitted to 6-795-995 w/ edema.", "795-995", "MEDICAL_RECORD_NUMBER", ["6-795-995"]),
+    ("MRN 0798.921 admitted.", "0798", "MEDICAL_RECORD_NUMBER", ["0798.921"]),
+    ("Call 555-1234. Then rest.", "555-1234", "PHONE_NUMBER", ["555-1234"]),
 ])
 def test_growth_takes_in_the_rest_of_an_identifier(text, part, label, want):
     i = text.index(part)

@@ -4,7 +4,8 @@ A detector that finds part of an identifier often stops short of the rest: "Tiju
 loses its "do Sul", "KANNUR, NV" its state, a first name found by its context leaves the
 surname that no list knows ("SILVO GERGIN"), a surname the initial before it ("J. Myers").
 Each rule grows a span over words that cannot be read any other way next to it; the part that
-was found is the evidence.  Applied after propagation, so every mention grows alike.  (Word
+was found is the evidence.  An identifying number is never cut inside its digit group
+("6-795-995").  Applied after propagation, so every mention grows alike.  (Word
 pieces cut at an apostrophe are joined where the tagger decodes, a phone's ", ext 28" where
 the phone rule matches.)
 """
@@ -32,6 +33,12 @@ _FACILITY_AFTER = re.compile(rf"[ \t]+(?:(?i:{UNIT_NOUNS})|(?i:{FACILITY_NOUNS})
 _WARD_AFTER = re.compile(rf"[ \t]+(?i:{UNIT_NOUNS})(?![\w'’-])")
 _PREFIX_BEFORE = re.compile(rf"(?<![\w.])(?i:{NAME_PREFIX})[ \t]+$")
 _INSTITUTION_PARTS = ("NAME", "GEOGRAPHIC_LOCATION", "HOSPITAL", "WARD")
+# numbers that identify: one is never cut inside its digit group ("6-795-995", "0798.921")
+_NUMBER_LABELS = frozenset({"PHONE_NUMBER", "FAX_NUMBER", "MEDICAL_RECORD_NUMBER", "SOCIAL_SECURITY_NUMBER",
+                            "HEALTH_PLAN_BENEFICIARY_NUMBER", "ACCOUNT_NUMBER", "CERTIFICATE_LICENSE_NUMBER",
+                            "UNIQUE_IDENTIFIER", "OTHER_ID"})
+_DIGIT_GROUP_BEFORE = re.compile(r"(?<![\w.-])\d+(?:[-.]\d+)*[-.]?$")
+_DIGIT_GROUP_AFTER = re.compile(r"(?:[-.]?\d+)+(?![\w])")
 
 
 def grow(text: str, spans: list[Span]) -> list[Span]:
@@ -48,11 +55,34 @@ def grow(text: str, spans: list[Span]) -> list[Span]:
             start, end, joined = _name_neighbours(text, start, end)
             grown += joined
             start = _with_initials(text, start)
+        elif s.label in _NUMBER_LABELS:
+            start, end = _whole_number(text, start, end)
         label = s.label
         if label in _INSTITUTION_PARTS:
             start, end, label = _institution(text, start, end, label)
         grown.append(Span(start, end, label, s.score))
     return merge_overlapping(grown)
+
+
+def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
+    """An identifier span that starts or ends inside a digit group takes in the rest of it: a
+    phone rule that reads "795-995" of "6-795-995" leaves the "6" that belongs to it.  Only a
+    number of seven digits or more grows: a shorter one is a value the span was wrong about."""
+    old_start, old_end = start, end
+    if start > 0 and (text[start - 1].isdigit() or (text[start - 1] in "-." and text[start - 2:start - 1].isdigit())
+                      or text[start] in "-."):
+        m = _DIGIT_GROUP_BEFORE.search(text, max(0, start - 20), start)
+        if m:
+            start = m.start()
+        while start < end and text[start] in "-.":
+            start += 1
+    if end < len(text) and text[end - 1].isdigit():
+        m = _DIGIT_GROUP_AFTER.match(text, end)
+        if m:
+            end = m.end()
+    if sum(c.isdigit() for c in text[start:end]) < 7:  # "sats (88-91)": a range the span was wrong about
+        return old_start, old_end
+    return start, end
 
 
 def _institution(text: str, start: int, end: int, label: str) -> tuple[int, int, str]:

@@ -23,7 +23,8 @@ SUBJECT_VERB = re.compile(
     r"agree(?:s|d)|request(?:s|ed)|understand(?:s)?|understood|decline(?:s|d)|refuse(?:s|d)|ask(?:s|ed)|"
     r"express(?:es|ed)|voice(?:s|d)|spoke|speaks|(?:does|did|do|would|will)[ \t]+not|would[ \t]+like|"
     r"is[ \t]+aware|was[ \t]+(?:updated|notified|informed|called|aware)|aware|notified|paged|updated|informed|"
-    r"visited|called[ \t]+(?:in|and|to|back|for|re)|denie[sd]|complains|appears|seems|c/o)\b"
+    r"visited|called[ \t]+(?:in|and|to|back|for|re)|denie[sd]|complains|appears|seems|c/o|"
+    r"(?:a?woke|slept|arrived|came|went|left|returned|took)\b(?![ \t]*(?:placed|given|noted|done|off|out)\b))\b"
     r"|[ \t]+\^[ \t]"  # "Ambrozic ^ amts of oral secretions": ^ is "increased"
     r"|[ \t]+(?:and|&)[ \t]+drs?\b",  # "Vnnn and Dr. Hladka in room"
     re.I)
