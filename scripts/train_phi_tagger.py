@@ -59,7 +59,8 @@ class TrainSettings:
     asq_repeat: int = field(default=1, metadata={"help": "ASQ-PHI training rows per epoch, times"})
     notes_repeat: int = field(default=2, metadata={"help": "nursing training notes per epoch, times (each a fresh draw)"})
     keep_original: float = field(default=0.0, metadata={"help": "share of gold spans that keep the data file's own surrogate (common names that are also words)"})
-    made_up_names: float = field(default=0.35, metadata={"help": "share of drawn names that are made up (syllables or random letter strings: only the context says 'name')"})
+    made_up_names: float = field(default=0.12, metadata={"help": "share of drawn names that are made up (only the context says 'name'); 0.12 = the shipped tagger"})
+    letter_strings: float = field(default=0.0, metadata={"help": "share of the made-up names that are random letter strings rather than syllables; 0 = the shipped tagger"})
     val_share: float = field(default=0.05, metadata={"help": "share of training rows kept aside for validation"})
     threads: int = field(default=1, metadata={"help": "torch CPU threads"})
     checkpoint_minutes: float = field(default=4.0, metadata={"help": "minutes between resumable checkpoints"})
@@ -277,7 +278,7 @@ def main(argv=None) -> int:
     opt = torch.optim.AdamW(groups, lr=s.lr)
 
     train_rows, val_rows, counts = load_training_rows(s)
-    maker = train_maker(s.made_up_names)
+    maker = train_maker(s.made_up_names, s.letter_strings)
     logger.info("rows: %d train, %d validation; %s", len(train_rows), len(val_rows), json.dumps(counts))
     val_rng = random.Random(s.seed + 7)
     val_pairs = [resurrogate_pair(r, maker, val_rng) for r in val_rows]

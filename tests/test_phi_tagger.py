@@ -10,7 +10,7 @@ import pytest
 
 from notesynth.phi.tagger import (KIND_TO_LABEL, LABEL_TO_KIND, TAGS, PhiTagger, TaggerRecognizer,
                                   TaggerUnavailable, default_tagger_path, label_of, load_tagger)
-from notesynth.phi.tagger.train_sources import SYLLABLES, TRAIN_NAME_LOCALES, faker_person_names
+from notesynth.phi.tagger.train_sources import SYLLABLES, TRAIN_NAME_LOCALES, faker_person_names, made_up_maker
 from notesynth.spans import PHI_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +74,18 @@ def test_unseen_name_is_in_no_training_generator():
         assert name.lower() not in pool
         # nor can the syllable maker (2-3 syllables) build it
         assert not re.fullmatch(f"(?:{'|'.join(SYLLABLES)}){{2,3}}", name.lower())
+
+
+def test_made_up_training_names_are_syllables_or_letter_strings():
+    import random
+
+    syllabic = re.compile(f"(?:{'|'.join(SYLLABLES)}){{2,3}}")
+    rng = random.Random(3)
+    shipped = [made_up_maker(0.0)(rng, "last") for _ in range(200)]
+    assert all(syllabic.fullmatch(n.lower()) for n in shipped)  # the shipped tagger's recipe
+    letters = [made_up_maker(1.0)(rng, "last") for _ in range(200)]
+    assert all(n.isalpha() and 3 <= len(n) <= 10 and n[0].isupper() for n in letters)
+    assert sum(not syllabic.fullmatch(n.lower()) for n in letters) > 150  # not the syllable maker's
 
 
 def test_finds_unseen_name_from_context(tagger):

@@ -2,7 +2,7 @@
 
 | kind | training source |
 |---|---|
-| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus a share of made-up names (`--made-up-names`, 12% for the first tagger: syllables only; 35% since the eleventh session: half syllables, half random letter strings), so the model cannot lean on a list or a spelling and learns the context; the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
+| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus a share of made-up names (`--made-up-names`, 12% for the shipped tagger, from a syllable generator; `--letter-strings` makes a share of those random letter strings, 0 for the shipped tagger), so the model cannot lean on a list or a spelling and learns the context; the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
 | cities, states, streets | Faker address providers of TRAIN_ADDRESS_LOCALES, transliterated |
 | hospitals, wards, orgs | patterns over the name/city pools above |
 | dates | every format in `augment.DATE_FORMATS` (dates are formats, not a list) |
@@ -133,13 +133,17 @@ def letter_string_name(rng: random.Random, role: str) -> str:
     return "".join(rng.choice(string.ascii_lowercase) for _ in range(n)).capitalize()
 
 
-def made_up_name(rng: random.Random, role: str) -> str:
-    """Half pronounceable syllables, half random letter strings."""
-    return (syllable_name if rng.random() < 0.5 else letter_string_name)(rng, role)
+def made_up_maker(letter_share: float):
+    """Made-up names: pronounceable syllables, and random letter strings for `letter_share` of them."""
+    def made_up_name(rng: random.Random, role: str) -> str:
+        # no draw when there are no letter strings: the shipped tagger's sequence of draws stays as it was
+        return (letter_string_name if letter_share and rng.random() < letter_share else syllable_name)(rng, role)
+    return made_up_name
 
 
-# share of drawn names that are made up (a setting of the training script: --made-up-names)
+# the shipped tagger's recipe (settings of the training script: --made-up-names, --letter-strings)
 MADE_UP_NAME_RATE = 0.12
+LETTER_STRING_SHARE = 0.0
 
 
 # common English-speaking names (many are also words: Hunter, Price, Rose) drawn 3x as often
@@ -148,7 +152,7 @@ COMMON_NAME_WEIGHT = 3
 
 
 @lru_cache(maxsize=4)
-def train_pools(made_up_rate: float = MADE_UP_NAME_RATE) -> Pools:
+def train_pools(made_up_rate: float = MADE_UP_NAME_RATE, letter_share: float = LETTER_STRING_SHARE) -> Pools:
     first, last = faker_person_names(TRAIN_NAME_LOCALES)
     common_first, common_last = faker_person_names(COMMON_NAME_LOCALES)
     first = first + common_first * (COMMON_NAME_WEIGHT - 1)
@@ -159,7 +163,7 @@ def train_pools(made_up_rate: float = MADE_UP_NAME_RATE) -> Pools:
         street_suffixes=STREET_SUFFIXES, hospital_patterns=HOSPITAL_PATTERNS, ward_patterns=WARD_PATTERNS,
         org_patterns=ORG_PATTERNS, email_domains=EMAIL_DOMAINS, url_words=URL_WORDS,
         date_formats=list(DATE_FORMATS.values()), phone_shapes=PHONE_SHAPES, id_shapes=ID_SHAPES,
-        mrn_shapes=MRN_SHAPES, extra_name_maker=made_up_name, extra_name_rate=made_up_rate,
+        mrn_shapes=MRN_SHAPES, extra_name_maker=made_up_maker(letter_share), extra_name_rate=made_up_rate,
     )
 
 
@@ -177,5 +181,6 @@ def known_first_names() -> frozenset:
     return frozenset(n.lower() for n in first)
 
 
-def train_maker(made_up_rate: float = MADE_UP_NAME_RATE) -> SurrogateMaker:
-    return SurrogateMaker(train_pools(made_up_rate), known_first_names())
+def train_maker(made_up_rate: float = MADE_UP_NAME_RATE, letter_share: float = LETTER_STRING_SHARE
+                ) -> SurrogateMaker:
+    return SurrogateMaker(train_pools(made_up_rate, letter_share), known_first_names())
