@@ -92,7 +92,10 @@ RANGE_BEFORE = re.compile(
     r"(?:\b(?:q|x|every|approx|approximately|about|around|between|up to|from|for|over|of|by|to|"
     r"sats?|s?rr|hr|cvp|svp|icp|pads?|pad's|wedge|pcwp?|maps?|tv|vt|unload\w*|co|ci|svr|bs|fs|k|temp|pain|"
     r"score|level|grade|stage|gtts?|drops?|rate|range|goal|ranging|running|runs?|beats?|v|leads?|with|"
-    r"frequent|wearing|noc|dopa\w*|levo\w*|neo\w*|and)|[~x#<>=:(+-])\s*$", re.I)
+    r"frequent|wearing|noc|dopa\w*|levo\w*|neo\w*|and|"
+    # lab values ("CA 8-9", "PTT 60-80"; the common ones are MEASURE_BEFORE's)
+    r"i?ca|phos|po4|mag|lac(?:tate)?|ptt|alb|hgb|hb|ck|trop|ph|pco2|po2|hco3|cl|co2|ast|alt|ldh|lipase|"
+    r"amylase|t?bili|pacer)|[~x#<>=:(+-])\s*$", re.I)
 RANGE_AFTER = re.compile(
     r"^\s*(?:x\b|times|hours?|hrs?\b|h\b|days?|wks?|weeks?|months?|mos?\b|yrs?|years?|min|am\b|pm\b|a\b|p\b|"
     r"l\b|lit(?:er|re)s?|lpm|%|/|beats?|breaths|bpm|cm|mm|words?|stools?|bm|loose|pillows|ppl|people|persons?|"
