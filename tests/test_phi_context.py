@@ -91,6 +91,13 @@ def test_growth_takes_in_the_rest_of_an_institutions_name(text, part, label, wan
     assert (text[s.start:s.end], s.label) == want
 
 
+def test_a_saint_or_mount_prefix_keeps_the_label():
+    text = "Family lives in Mount Vernon now."
+    i = text.index("Vernon")
+    [s] = grow(text, [Span(i, i + 6, "GEOGRAPHIC_LOCATION", 0.8)])
+    assert (text[s.start:s.end], s.label) == ("Mount Vernon", "GEOGRAPHIC_LOCATION")
+
+
 @pytest.mark.parametrize("text,part", [
     ("Dr. Smith unit clerk called", "Smith"),  # a lower-case noun is charting, not a name
     ("seen by Jones clinic staff", "Jones"),

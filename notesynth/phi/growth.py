@@ -88,8 +88,9 @@ def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
 def _institution(text: str, start: int, end: int, label: str) -> tuple[int, int, str]:
     """A name or place that is part of an institution's name takes in the rest of it: the noun
     after it ("Eakin Unit", "Kinkela Infirmary", "Fyli Heart Institute") and the prefix before it
-    ("Our Lady of Fyli", "St. Irwin"), each written with a capital; the span becomes the
-    institution (a WARD for units and wings, else a HOSPITAL), so its surrogate is one."""
+    ("Our Lady of Fyli", "St. Irwin"), each written with a capital; with a noun or "Our Lady of"
+    the span becomes the institution (a WARD for units and wings, else a HOSPITAL), so its
+    surrogate is one."""
     m = _FACILITY_AFTER.match(text, end)
     if m and text[m.end() - len(m.group().lstrip()):][:1].isupper():
         end = m.end()
@@ -97,7 +98,8 @@ def _institution(text: str, start: int, end: int, label: str) -> tuple[int, int,
     m = _PREFIX_BEFORE.search(text, max(0, start - 20), start)
     if m and text[m.start()].isupper():
         start = m.start()
-        label = "HOSPITAL" if label != "WARD" else label
+        if m.group().lower().startswith("our lady") and label != "WARD":
+            label = "HOSPITAL"  # "St. Pierre", "Mount Vernon" may be a person or a place: their label stays
     return start, end, label
 
 

@@ -19,7 +19,8 @@ from .base import ClinicalRecognizer, Hit, text_info, unlisted_word
 
 # what a person does in a nursing note, right after the name (or after its role: "Hansen MD AWARE")
 SUBJECT_VERB = re.compile(
-    r"[ \t]+(?:(?:md|np|rn|pa)[ \t]+)?(?:wish(?:es|ed)|wants?|wanted|verbali[sz](?:es|ed)|stat(?:es|ed)|report(?:s|ed)|says|said|"
+    r"[ \t]+(?:(?:md|np|rn|pa)[ \t]+)?"
+    r"(?:wish(?:es|ed)|wants?|wanted|verbali[sz](?:es|ed)|stat(?:es|ed)|report(?:s|ed)|says|said|"
     r"agree(?:s|d)|request(?:s|ed)|understand(?:s)?|understood|decline(?:s|d)|refuse(?:s|d)|ask(?:s|ed)|"
     r"express(?:es|ed)|voice(?:s|d)|spoke|speaks|(?:does|did|do|would|will)[ \t]+not|would[ \t]+like|"
     r"is[ \t]+aware|was[ \t]+(?:updated|notified|informed|called|aware)|aware|notified|paged|updated|informed|"
