@@ -96,7 +96,8 @@ FRESH_HOSPITAL_PATTERNS = ["{city} Sanatorium", "{last} Polyclinic", "Klinikum {
                            "Sisters of Charity {city}", "{last} Lazaretto", "{city} Almshouse"]
 FRESH_WARD_PATTERNS = ["{last} Annex", "{last} Suite {n}", "Bay {n}", "{city} Block {letter}", "{last} Hall {n}",
                        "{last} Annex {n}"]
-SHAPES = {"bench": (None, None), "fresh": (FRESH_HOSPITAL_PATTERNS, FRESH_WARD_PATTERNS)}
+SHAPES = {"bench": (BENCH_HOSPITAL_PATTERNS, BENCH_WARD_PATTERNS),
+          "fresh": (FRESH_HOSPITAL_PATTERNS, FRESH_WARD_PATTERNS)}
 BENCH_ORG_PATTERNS = ["{last} Logistics", "{city} Bakery", "{last} & Sons", "{city} Savings Bank",
                       "{last} Partners", "{city} Public Schools"]
 BENCH_STREET_SUFFIXES = ["Row", "Crescent", "Close", "Mews", "Gardens", "Alley", "Pike", "Trail", "Heights", "Green"]
@@ -207,8 +208,7 @@ def _pools(first: List[str], last: List[str], shapes: str = "bench") -> Pools:
     hospitals, wards = SHAPES[shapes]
     return Pools(
         first_names=first, last_names=last, cities=cities, states=states, state_abbrs=abbrs,
-        street_suffixes=BENCH_STREET_SUFFIXES, hospital_patterns=hospitals or BENCH_HOSPITAL_PATTERNS,
-        ward_patterns=wards or BENCH_WARD_PATTERNS, org_patterns=BENCH_ORG_PATTERNS, email_domains=BENCH_EMAIL_DOMAINS,
+        street_suffixes=BENCH_STREET_SUFFIXES, hospital_patterns=hospitals, ward_patterns=wards, org_patterns=BENCH_ORG_PATTERNS, email_domains=BENCH_EMAIL_DOMAINS,
         url_words=BENCH_URL_WORDS, date_formats=_date_formats(BENCH_DATE_FORMATS),
         phone_shapes=BENCH_PHONE_SHAPES, id_shapes=BENCH_ID_SHAPES, mrn_shapes=BENCH_MRN_SHAPES,
     )

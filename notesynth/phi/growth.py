@@ -17,7 +17,7 @@ from bisect import bisect_left
 from notesynth.spans import Span, merge_overlapping
 
 from . import lexicon as lx
-from .recognizers.base import Word, text_info, unlisted_word
+from .recognizers.base import Word, text_info, unlisted_word, whole_run
 from .recognizers.hospitals import FACILITY_NOUNS, NAME_PREFIX
 from .recognizers.wards import UNIT_NOUNS
 
@@ -37,8 +37,7 @@ _INSTITUTION_PARTS = ("NAME", "GEOGRAPHIC_LOCATION", "HOSPITAL", "WARD")
 _NUMBER_LABELS = frozenset({"PHONE_NUMBER", "FAX_NUMBER", "MEDICAL_RECORD_NUMBER", "SOCIAL_SECURITY_NUMBER",
                             "HEALTH_PLAN_BENEFICIARY_NUMBER", "ACCOUNT_NUMBER", "CERTIFICATE_LICENSE_NUMBER",
                             "UNIQUE_IDENTIFIER", "OTHER_ID"})
-_DIGIT_GROUP_BEFORE = re.compile(r"(?<![\w.-])\d+(?:[-.]\d+)*[-.]?$")
-_DIGIT_GROUP_AFTER = re.compile(r"(?:[-.]?\d+)+(?![\w])")
+_ID_CHARS = frozenset("0123456789-.")
 
 
 def grow(text: str, spans: list[Span]) -> list[Span]:
@@ -65,24 +64,15 @@ def grow(text: str, spans: list[Span]) -> list[Span]:
 
 
 def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
-    """An identifier span that starts or ends inside a digit group takes in the rest of it: a
-    phone rule that reads "795-995" of "6-795-995" leaves the "6" that belongs to it.  Only a
-    number of seven digits or more grows: a shorter one is a value the span was wrong about."""
-    old_start, old_end = start, end
-    if start > 0 and (text[start - 1].isdigit() or (text[start - 1] in "-." and text[start - 2:start - 1].isdigit())
-                      or text[start] in "-."):
-        m = _DIGIT_GROUP_BEFORE.search(text, max(0, start - 20), start)
-        if m:
-            start = m.start()
-        while start < end and text[start] in "-.":
-            start += 1
-    if end < len(text) and text[end - 1].isdigit():
-        m = _DIGIT_GROUP_AFTER.match(text, end)
-        if m:
-            end = m.end()
-    if sum(c.isdigit() for c in text[start:end]) < 7:  # "sats (88-91)": a range the span was wrong about
-        return old_start, old_end
-    return start, end
+    """An identifier span cut inside its digit group takes in the rest of it: a phone rule that
+    reads "795-995" of "6-795-995" leaves the "6" that belongs to it.  Only a number of seven
+    digits or more grows: a shorter one ("sats (88-91)") is a value the span was wrong about."""
+    a, b = whole_run(text, start, end, _ID_CHARS)
+    while a < start and text[a] in "-.":
+        a += 1
+    while b > end and text[b - 1] in "-.":
+        b -= 1
+    return (a, b) if sum(c.isdigit() for c in text[a:b]) >= 7 else (start, end)
 
 
 def _institution(text: str, start: int, end: int, label: str) -> tuple[int, int, str]:

@@ -68,6 +68,16 @@ def unlisted_word(key: str, need_vowel: bool = True) -> bool:
             and key not in known_words() and not is_medical_word(key))
 
 
+def whole_run(text: str, start: int, end: int, chars: frozenset | str) -> tuple[int, int]:
+    """``start, end`` widened over the ``chars`` around them: a number cut by a detector ("8-" of
+    "8-30", "795-995" of "6-795-995") taken whole."""
+    while start > 0 and text[start - 1] in chars:
+        start -= 1
+    while end < len(text) and text[end] in chars:
+        end += 1
+    return start, end
+
+
 def sentence_initial(text: str, start: int) -> bool:
     """True when only whitespace separates `start` from a line start or sentence end."""
     i = start - 1

@@ -12,6 +12,7 @@ or in capitals in an all-capitals note.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Iterable
 
 from .. import lexicon as lx
@@ -25,7 +26,7 @@ SUBJECT_VERB = re.compile(
     r"express(?:es|ed)|voice(?:s|d)|spoke|speaks|(?:does|did|do|would|will)[ \t]+not|would[ \t]+like|"
     r"is[ \t]+aware|was[ \t]+(?:updated|notified|informed|called|aware)|aware|notified|paged|updated|informed|"
     r"visited|called[ \t]+(?:in|and|to|back|for|re)|denie[sd]|complains|appears|seems|c/o|"
-    r"(?:a?woke|slept|arrived|came|went|left|returned|took)\b(?![ \t]*(?:placed|given|noted|done|off|out)\b))\b"
+    r"a?woke|slept|arrived|came|went|left|returned|took)\b"
     r"|[ \t]+\^[ \t]"  # "Ambrozic ^ amts of oral secretions": ^ is "increased"
     r"|[ \t]+(?:and|&)[ \t]+drs?\b",  # "Vnnn and Dr. Hladka in room"
     re.I)
@@ -67,17 +68,18 @@ class ContextNameRecognizer(ClinicalRecognizer):
             # is an abbreviation more often ("PER CVVH")
             if unlisted_word(w.key, need_vowel=not w.is_title) and w.key not in lx.blocked_words():
                 yield w.start, w.end, "NAME", 0.6
-        yield from _signature(text, info.caps_note)
+        yield from _signature(text, info)
 
 
-def _signature(text: str, caps_note: bool) -> Iterable[Hit]:
-    """The word that signs the note, when no vocabulary knows it or it is a listed name."""
-    m = SIGNATURE.search(text[-80:])
+def _signature(text: str, info) -> Iterable[Hit]:
+    """The word that signs the note, written like a name, when no vocabulary knows it or it is a
+    listed name."""
+    m = SIGNATURE.search(text, max(0, len(text) - 80))
     if not m:
         return
-    word = m.group(1)
-    key = word.lower()
-    styled = (word[:1].isupper() and word[1:2].islower()) or (caps_note and word.isupper())
-    if styled and len(word) > 2 and key not in lx.blocked_words() and (unlisted_word(key) or key in lx.all_names()):
-        start = len(text) - len(text[-80:]) + m.start(1)
-        yield start, start + len(word), "NAME", 0.6
+    i = bisect_left(info.starts, m.start(1))
+    w = info.words[i] if i < len(info.words) else None
+    if (w is not None and w.start == m.start(1) and (w.is_title or (info.caps_note and w.is_upper))
+            and len(w.text) > 2 and w.key not in lx.blocked_words()
+            and (unlisted_word(w.key) or w.key in lx.all_names())):
+        yield w.start, w.end, "NAME", 0.6

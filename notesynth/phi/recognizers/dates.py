@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from .base import ClinicalRecognizer, Hit
+from .base import ClinicalRecognizer, Hit, whole_run
 
 MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -80,7 +80,8 @@ RATIO_BEFORE = re.compile(
     r"\s*[:=]?\s*(?:(?:of|at)\s+)?(?:\.?\d+%,?\s*)?$",  # "PSV of 10/5", "CPAP .5% 5/5"
     re.I)
 # and these, for the learned tagger's numbers ("C/O 5.6/67", "CI 5.06", "RR 23-27", "HCT DOWN TO
-# 6/19"); the rules leave them to the nursing gold's convention, which tags such values as dates
+# 6/19") and the rules' dash pairs; the rules' slash dates leave them to the nursing gold's
+# convention, which tags such values as dates
 MEASURE_BEFORE = re.compile(
     r"\b(?:c/?o|co/ci(?:/svr)?|ci|svr|rr|hr|sats?|spo2|inr|k\+?|mg|temp|tmax|t|wedge|pcwp?|cvp|ra|rv|lvef|ef|"
     r"fio2|glucose|bs|fs|hct|crit|wbc|plt|na|cr|bun)\s*[:=#-]?\s*"
@@ -88,14 +89,17 @@ MEASURE_BEFORE = re.compile(
 # a dash between two numbers is a range after these ("q 2-3 hours", "RR VARIABLE AT 10-18" is
 # not: "at" dates events too) and before these ("3-4 beat runs", "1-2 LITERS/DAY"); the words are
 # the nursing training notes' own ranges
+# (measurements themselves, "RR 12-18", "CVP 8-12", are MEASURE_BEFORE's)
 RANGE_BEFORE = re.compile(
     r"(?:\b(?:q|x|every|approx|approximately|about|around|between|up to|from|for|over|of|by|to|"
-    r"sats?|s?rr|hr|cvp|svp|icp|pads?|pad's|wedge|pcwp?|maps?|tv|vt|unload\w*|co|ci|svr|bs|fs|k|temp|pain|"
+    r"srr|svp|icp|pads?|pad's|maps?|tv|vt|unload\w*|pain|"
     r"score|level|grade|stage|gtts?|drops?|rate|range|goal|ranging|running|runs?|beats?|v|leads?|with|"
     r"frequent|wearing|noc|dopa\w*|levo\w*|neo\w*|and|"
-    # lab values ("CA 8-9", "PTT 60-80"; the common ones are MEASURE_BEFORE's)
+    # lab values ("CA 8-9", "PTT 60-80")
     r"i?ca|phos|po4|mag|lac(?:tate)?|ptt|alb|hgb|hb|ck|trop|ph|pco2|po2|hco3|cl|co2|ast|alt|ldh|lipase|"
     r"amylase|t?bili|pacer)|[~x#<>=:(+-])\s*$", re.I)
+# a duration or count after a dash pair makes it a range even after an event word ("d/c 2-3 days")
+DURATION_AFTER = re.compile(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", re.I)
 RANGE_AFTER = re.compile(
     r"^\s*(?:x\b|times|hours?|hrs?\b|h\b|days?|wks?|weeks?|months?|mos?\b|yrs?|years?|min|am\b|pm\b|a\b|p\b|"
     r"l\b|lit(?:er|re)s?|lpm|%|/|beats?|breaths|bpm|cm|mm|words?|stools?|bm|loose|pillows|ppl|people|persons?|"
@@ -120,12 +124,11 @@ def _numeric_ok(text: str, m: re.Match) -> bool:
         # "7-18" is a date after a date or event word (or an IV site, "PICC PLACED IN R AC 3-10": the
         # antecubital site takes no value); elsewhere unless its context makes it a range
         # ("HR 80-90", "q 2-3 hours", "x 1-2", "3-4 beat runs", "2-3 litres")
-        if re.match(r"^\s*(?:x\b|times|hours?|days?|min|h\b)", after, re.I):
+        if DURATION_AFTER.match(after):
             return False
         if EVENT_BEFORE.search(before) or ANTECUBITAL.search(before):
             return True
-        wider = text[e:e + 14]
-        return not (RANGE_BEFORE.search(before) or RANGE_AFTER.match(wider) or MEASURE_BEFORE.search(before)
+        return not (RANGE_BEFORE.search(before) or MEASURE_BEFORE.search(before) or RANGE_AFTER.match(after)
                     or re.search(r"[A-Za-z]$", before))
     return True
 
@@ -163,10 +166,7 @@ def date_tokens(text: str, start: int, end: int) -> list[tuple[int, int]]:
     tests (a fraction, is_value) or after a measurement (MEASURE_BEFORE).  A span with letters in it ("the 2nd") is returned as it is."""
     if re.search(r"[A-Za-z]", text[start:end]) or not re.search(r"\d", text[start:end]):
         return [(start, end)]
-    while start > 0 and text[start - 1] in _NUMBER_CHARS:
-        start -= 1
-    while end < len(text) and text[end] in _NUMBER_CHARS:
-        end += 1
+    start, end = whole_run(text, start, end, _NUMBER_CHARS)
     out = []
     for m in re.finditer(r"[^\s,;:()]+", text[start:end]):
         a, b = start + m.start(), start + m.end()

@@ -6,10 +6,13 @@ from typing import Iterable
 
 from .base import ClinicalRecognizer, Hit
 
-KEYWORDS = (r"(?:hospital|hosp\.?|hospiatal|medical cent(?:er|re)|med\.? c(?:ente)?r|med\.? ctr|medical|medical group|"
-            r"clinic|health(?: system| center| centre|care| services)?|institute|infirmary|memorial|"
-            r"children'?s|rehabilitation(?: center| hospital)?|rehab(?: center| hospital)|nursing home|"
-            r"heart institute|cancer center|surgical center|surgery center|va|vamc|langone|presbyterian)")
+# the noun that ends an institution's name ("Kinkela Infirmary", "Fyli Heart Institute"); span growth
+# carries a found name over it too (matched case-insensitively; the caller checks the capital)
+FACILITY_NOUNS = (r"(?:hospital|hosp\.?|medical cent(?:er|re)|health cent(?:er|re)|clinic|infirmary|nursing home|"
+                  r"(?:heart |cancer |surgical |surgery )?(?:institute|center|centre)|"
+                  r"rehabilitation(?: center| hospital)?|rehab(?: center| hospital))")
+KEYWORDS = (rf"(?:{FACILITY_NOUNS}|hospiatal|med\.? c(?:ente)?r|med\.? ctr|medical|medical group|"
+            r"health(?: system|care| services)?|memorial|children'?s|va|vamc|langone|presbyterian)")
 # short keywords only when capitalised: "Ongoing med adjustments", "Cont rehab" are charting
 CASED_KEYWORDS = r"(?:General|GENERAL|Med\b\.?(?: Ctr| Center)?|MED\b|Rehab\b|REHAB\b)"
 NAME_WORD = r"(?:St\.?|Saint|Mt\.?|Mount|[A-Z][a-z][A-Za-z'’\-]*|[A-Z]{2,5}(?![a-z]))"
@@ -18,11 +21,6 @@ INSTITUTION = re.compile(
 # words that open a religious or place-style institution name: "St. Irwin", "Mount Auburn", "Our Lady of Fyli"
 NAME_PREFIX = r"(?:St\.?|Saint|Mt\.?|Mount|Our Lady of(?: the)?)"
 SAINT = re.compile(rf"\b{NAME_PREFIX}\s+[A-Z][a-z]+(?:['’]s)?(?:\s+(?:Hospital|Medical Center|Clinic|Health))?\b")
-# the noun that ends an institution's name ("Kinkela Infirmary", "Fyli Heart Institute"): span growth
-# carries a found name over it (matched case-insensitively; the caller checks the capital)
-FACILITY_NOUNS = (r"(?:(?:heart |cancer |eye |surgical |surgery )?(?:institute|center|centre)|hospital|hosp\.?|"
-                  r"medical cent(?:er|re)|health cent(?:er|re)|clinic|infirmary|nursing home|hospice|"
-                  r"rehabilitation (?:center|hospital)|rehab(?: center| hospital)?)")
 KNOWN = [
     "Johns Hopkins", "Mayo Clinic", "Cleveland Clinic", "Mass General", "Massachusetts General", "MGH",
     "Cedars-Sinai", "Cedars Sinai", "Cedar Sinai", "Cedar-Sinai", "Mount Sinai", "Mt. Sinai", "Mt Sinai", "NYU Langone",

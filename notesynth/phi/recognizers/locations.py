@@ -48,14 +48,14 @@ class LocationRecognizer(ClinicalRecognizer):
             if first in AMBIGUOUS and not LOC_CUE.search(text[max(0, m.start() - 25):m.start()]):
                 continue
             yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.6
-        if text_info(text).caps_note:  # "LIVES IN DELAWARE", "FROM THE MAINE": the gazetteer in capitals
+        info = text_info(text)
+        if info.caps_note:  # "LIVES IN DELAWARE", "FROM THE MAINE": the gazetteer in capitals
             for m in GAZETTEER_CAPS.finditer(text):
                 words = m.group().split()
                 first = words[0].rstrip(",").lower()
                 if (m.group().isupper() and first not in AMBIGUOUS and not (len(words) == 1 and first in lx.ordinary_words())
                         and LOC_CUE.search(text[max(0, m.start() - 25):m.start()])):
                     yield m.start(), m.end(), "GEOGRAPHIC_LOCATION", 0.55
-        info = text_info(text)
         for w in info.words:  # "LIVES IN BEDONG", "moved from Oyem": a word no vocabulary knows
             if ((w.is_title or (info.caps_note and w.is_upper))
                     and RESIDENCE_CUE.search(text[max(0, w.start - 40):w.start])  # the cue first: cheap

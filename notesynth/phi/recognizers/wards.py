@@ -10,12 +10,14 @@ from .base import ClinicalRecognizer, Hit, unlisted_word
 NAMED_UNIT = re.compile(
     r"(?i:(?:\b(?:to|from|on|per|at|in|into|onto|off|or|and|plan)|[:.;,])\s+(?:the\s+)?)((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\s\d{1,2}[A-Z]?)\b"
     r"(?!\s*(?:mg|mcg|ml|cc|units?|%|hrs?|days?|min|am|pm|x\b|/|:|\.\d))")
+# the nouns that name a unit ("Ward 5", "Eakin Unit"; growth.py carries a found name over them)
+UNIT_NOUNS = r"(?:unit|wing|pavilion|tower|building)"
 GENERIC_UNIT = re.compile(
-    r"\b(?i:ward|unit|floor|pod|wing|tower|building|bldg)\s+(?:[A-Z]?\d{1,2}[A-Z]?|[A-Z])\b(?![/'’])|"  # not "UNIT S/P"
+    rf"\b(?i:ward|floor|pod|bldg|{UNIT_NOUNS})\s+"
+    r"(?:[A-Z]?\d{1,2}[A-Z]?|[A-Z])\b(?![/'’])|"  # not "UNIT S/P"
     r"\b\d{1,2}\s?(?:North|South|East|West|NORTH|SOUTH|EAST|WEST)\b")
 # a unit named after a person or a building: "transferred to Birtic MICU", "LAMFERS UNIT", "Feeney Wing";
 # the name is a word no list knows (or a name-list one), written capitalised (or in capitals)
-UNIT_NOUNS = r"(?:unit|wing|pavilion|tower|building)"
 NAME_BEFORE_UNIT = re.compile(
     r"\b([A-Z][a-z]{2,}|[A-Z]{4,})[ \t]+(?:MICU|SICU|CCU|CSRU|CVICU|TSICU|NICU|PICU|ICU|"
     rf"(?i:{UNIT_NOUNS}))\b")
