@@ -8,8 +8,8 @@ from .base import ClinicalRecognizer, Hit
 
 # the noun that ends an institution's name ("Kinkela Infirmary", "Fyli Heart Institute"); span growth
 # carries a found name over it too (matched case-insensitively; the caller checks the capital)
-FACILITY_NOUNS = (r"(?:hospital|hosp\.?|medical cent(?:er|re)|health cent(?:er|re)|clinic|infirmary|nursing home|"
-                  r"(?:heart |cancer |surgical |surgery )?(?:institute|center|centre)|"
+FACILITY_NOUNS = (r"(?:hospital|hosp\.?|clinic|infirmary|nursing home|(?:heart |cancer |surgical |surgery )?institute|"
+                  r"(?:medical|health|cancer|surgical|surgery) cent(?:er|re)|"  # a bare "Center" is too many things
                   r"rehabilitation(?: center| hospital)?|rehab(?: center| hospital))")
 KEYWORDS = (rf"(?:{FACILITY_NOUNS}|hospiatal|med\.? c(?:ente)?r|med\.? ctr|medical|medical group|"
             r"health(?: system|care| services)?|memorial|children'?s|va|vamc|langone|presbyterian)")
