@@ -69,7 +69,7 @@ class SynthConfig:
                                            "retries and held notes, faster, but the notes read less like the site's "
                                            "(realism AUC 0.95 against 0.89 on nursing notes).")
     phi_threshold: float | None = _setting(None, "PHI detector score threshold (none: the detector's benchmarked default).")
-    phi_tagger: bool = _setting(True, "Add the learned PHI tagger (models/phi-tagger) to the rule detector on the "
+    phi_tagger: bool = _setting(True, "Add the learned PHI taggers (models/phi-tagger and phi-tagger-2) to the rule detector on the "
                                       "original note: on held-out names and date formats, 3x fewer gold PHI spans "
                                       "survive; it takes the place of spaCy's NER, at about the same detection "
                                       "speed (false: rules and spaCy's NER).")

@@ -8,6 +8,7 @@ import pytest
 
 from notesynth.phi.growth import grow
 from notesynth.phi.notation import is_medical_notation
+from notesynth.phi.recognizers.base import unlisted_word
 from notesynth.phi.recognizers.dates import date_tokens
 from notesynth.phi.tagger.model import _one_word
 from notesynth.spans import Span
@@ -32,6 +33,7 @@ from phi_spans import covered, found
     ("PT IS ON 850U/HR HEPARIN NOT 1400U/HR. HYLANDS \n \n", "HYLANDS"),
     ("secretions suctioned when needed. all is well at this time. Dzezov rrt\n\n", "Dzezov"),
     ("breathing labored, but once Hieng woke up after midnite, breathing regular", "Hieng"),
+    ("seen by dr Qosali.talked with Bits'adze from case management about arrangements", "Bits'adze"),
 ])
 def test_a_name_no_list_knows_is_found_by_what_the_sentence_does_with_it(detector, text, needle):
     assert covered(detector, text, needle, "NAME")
@@ -68,6 +70,10 @@ def test_context_names_leave_words_and_abbreviations_alone(detector, text, needl
     ("Readmitted to 6-795-995 w/ edema.", "795-995", "MEDICAL_RECORD_NUMBER", ["6-795-995"]),
     ("MRN 0798.921 admitted.", "0798", "MEDICAL_RECORD_NUMBER", ["0798.921"]),
     ("Call 555-1234. Then rest.", "555-1234", "PHONE_NUMBER", ["555-1234"]),
+    ("Readmitted to GG 735749 w/ edema.", "735749", "MEDICAL_RECORD_NUMBER", ["GG 735749"]),
+    ("Readmitted to I/223745 w/ edema.", "223745", "MEDICAL_RECORD_NUMBER", ["I/223745"]),
+    ("his wife (133 0710) confirms.", "0710", "PHONE_NUMBER", ["133 0710"]),
+    ("his wife, Ly'd Dusikova, confirms.", "Dusikova", "NAME", ["Ly'd Dusikova"]),
 ])
 def test_growth_takes_in_the_rest_of_an_identifier(text, part, label, want):
     i = text.index(part)
@@ -107,6 +113,26 @@ def test_institution_growth_wants_a_capital(text, part):
     i = text.index(part)
     [s] = grow(text, [Span(i, i + len(part), "NAME", 0.8)])
     assert (text[s.start:s.end], s.label) == (part, "NAME")
+
+
+@pytest.mark.parametrize("text,part,label", [
+    ("MRN 735749 on file.", "735749", "MEDICAL_RECORD_NUMBER"),   # the cue is not the number's
+    ("TO 735749 today.", "735749", "MEDICAL_RECORD_NUMBER"),      # an ordinary word
+    ("Pt X 7357491 units.", "7357491", "OTHER_ID"),               # one letter apart: a space
+    ("Ph 135 0710 now.", "0710", "MEDICAL_RECORD_NUMBER"),        # digits before only a phone's
+    ("Room 118 73570 today.", "73570", "PHONE_NUMBER"),           # ddd ddddd is no local phone
+])
+def test_an_identifiers_letters_need_the_number_to_be_one(text, part, label):
+    i = text.index(part)
+    assert [text[s.start:s.end] for s in grow(text, [Span(i, i + len(part), label, 0.8)])] == [part]
+
+
+@pytest.mark.parametrize("word,unlisted", [
+    ("bits'adze", True), ("ly'd", True), ("smv'l", True),
+    ("don't", False), ("didn't", False), ("he'd", False), ("we'll", False), ("it's", False),
+])
+def test_an_apostrophe_inside_a_name_is_part_of_it_a_contraction_is_a_word(word, unlisted):
+    assert unlisted_word(word, need_vowel=False) is unlisted
 
 
 def test_growth_stops_at_known_words():

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from notesynth.phi.tagger import (KIND_TO_LABEL, LABEL_TO_KIND, TAGS, PhiTagger, TaggerRecognizer,
-                                  TaggerUnavailable, default_tagger_path, label_of, load_tagger)
+from notesynth.phi.tagger import (KIND_TO_LABEL, LABEL_TO_KIND, SHIPPED_TAGGERS, TAGS, PhiTagger, TaggerRecognizer,
+                                  TaggerUnavailable, default_tagger_path, default_tagger_paths, label_of,
+                                  load_tagger)
 from notesynth.phi.tagger.train_sources import SYLLABLES, TRAIN_NAME_LOCALES, faker_person_names, made_up_maker
 from notesynth.spans import PHI_LABELS
 
@@ -247,3 +248,37 @@ def test_phi_tagger_setting_puts_the_tagger_in_the_synthesizer_detector(tmp_path
     spans = __import__("json").loads(res.output.splitlines()[-1])["spans"]
     start = note.read_text().index(UNSEEN_FIRST.upper())
     assert any(s["label"] == "NAME" and s["start"] <= start < s["end"] for s in spans), spans
+
+
+# made-up names where the shipped members disagree: the first member misses the first, the
+# second member reads the last one's context differently (as found when the ensemble was built)
+ENSEMBLE_NOTES = ["Pt stable overnight. Mkrtsch at bedside most of the day. Will continue to monitor.",
+                  "Pt stable overnight. Family meeting with Vuorkal and team. Will continue to monitor.",
+                  "Pt stable overnight. Seen by Dzhindo this am. Will continue to monitor."]
+
+
+def test_the_detector_keeps_a_span_either_shipped_tagger_finds():
+    """Both shipped members load from models/ (offline, checked above for the first) and run in
+    the default detector; its spans are the union of what each member finds with the rules, so a
+    name only the second member tags ("Mkrtsch at bedside") is found.  Running the members side by
+    side (detect_many) gives the same spans as one note at a time (detect)."""
+    from notesynth.phi import DetectorConfig, PhiDetector
+
+    paths = default_tagger_paths()
+    assert [Path(p).name for p in paths] == list(SHIPPED_TAGGERS) == ["phi-tagger", "phi-tagger-2"]
+    assert all((Path(p) / "README.md").exists() and (Path(p) / "model.int8.onnx").exists() for p in paths)
+    both = PhiDetector(DetectorConfig(use_tagger=True))
+    assert sorted(r.name for r in both.registry.recognizers if isinstance(r, TaggerRecognizer)) == [
+        "PhiTaggerRecognizer[phi-tagger-2]", "PhiTaggerRecognizer[phi-tagger]"]
+    members = [PhiDetector(DetectorConfig(use_tagger=True, tagger_path=p)) for p in paths]
+    assert all(sum(isinstance(r, TaggerRecognizer) for r in m.registry.recognizers) == 1 for m in members)
+
+    def words(detector, texts, many=True):
+        found = detector.detect_many(texts) if many else [detector.detect(t) for t in texts]
+        return [{t[s.start:s.end] for s in spans} for t, spans in zip(texts, found)]
+
+    union = words(both, ENSEMBLE_NOTES)
+    first, second = (words(m, ENSEMBLE_NOTES) for m in members)
+    assert "Mkrtsch" not in first[0] and "Mkrtsch" in second[0] and "Mkrtsch" in union[0]
+    assert all(a | b <= u for a, b, u in zip(first, second, union))
+    assert words(both, ENSEMBLE_NOTES, many=False) == union

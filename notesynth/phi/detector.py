@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import spacy
@@ -52,8 +54,8 @@ class DetectorConfig:
     detect_years: bool = True  # stand-alone years in history context ("CABG '94", "MI 1994")
     include_titles: bool = True  # "Dr. Smith" -> span covers "Dr." too
     propagate: bool = True  # a string found once is PHI everywhere in the note (phi/propagation.py)
-    use_tagger: bool = False  # the learned tagger (models/phi-tagger) beside the rules (SynthConfig.phi_tagger)
-    tagger_path: Optional[str] = None  # None: models/phi-tagger
+    use_tagger: bool = False  # the learned taggers (models/phi-tagger*) beside the rules (SynthConfig.phi_tagger)
+    tagger_path: Optional[str] = None  # one tagger folder; None: the shipped ensemble (tagger.SHIPPED_TAGGERS)
     batch_size: int = 32
 
     @property
@@ -104,12 +106,20 @@ def build_registry(config: DetectorConfig) -> RecognizerRegistry:
     if config.spacy_ner:
         recs.append(R.SpacyPersonRecognizer())
     if config.use_tagger:
-        from .tagger import TaggerRecognizer, tagger_available
+        import torch
 
-        if tagger_available(config.tagger_path):
-            recs.append(TaggerRecognizer(config.tagger_path))
-        else:
-            logger.warning("PHI tagger not found (models/phi-tagger): detecting with the rules only")
+        from .tagger import TaggerConfig, TaggerRecognizer, default_tagger_paths, tagger_available
+
+        paths = [config.tagger_path] if config.tagger_path else default_tagger_paths()
+        found = [p for p in paths if tagger_available(p)]
+        # the members run side by side (detect_many), so they share the threads
+        share = TaggerConfig(onnx_threads=max(1, torch.get_num_threads() // max(1, len(found))))
+        for path in found:  # an ensemble: a span any member tags is kept (the union, as for the rules)
+            recs.append(TaggerRecognizer(path, share, name=f"PhiTaggerRecognizer[{Path(path).name}]"))
+        if len(found) < len(paths):
+            missing = ", ".join(f"models/{Path(p).name}" for p in paths if p not in found)
+            logger.warning("PHI tagger not found (%s): detecting with %s", missing,
+                           "the other tagger and the rules" if found else "the rules only")
     for rec in recs:
         registry.add_recognizer(rec)
     return registry
@@ -183,9 +193,15 @@ class PhiDetector:
     def detect_many(self, texts: List[str]) -> List[List[Span]]:
         nlp = self.nlp_engine.get_nlp("en")
         views = [normalise_for_detection(t) for t in texts]
-        for rec in self.registry.recognizers:
-            if hasattr(rec, "prefetch"):  # the tagger predicts the whole batch in one pass
-                rec.prefetch([v.text for v in views if v.text.strip()])
+        # each tagger predicts the whole batch in one pass, the ensemble's members side by side
+        # (a graph run leaves the GIL; each member's spans do not depend on the other's)
+        taggers = [rec for rec in self.registry.recognizers if hasattr(rec, "prefetch")]
+        todo = [v.text for v in views if v.text.strip()]
+        if len(taggers) > 1:
+            with ThreadPoolExecutor(len(taggers)) as pool:
+                list(pool.map(lambda rec: rec.prefetch(todo), taggers))
+        elif taggers:
+            taggers[0].prefetch(todo)
         out = []
         for view, doc in zip(views, nlp.pipe([v.text for v in views], batch_size=self.config.batch_size)):
             out.append(self._analyze(view, self.nlp_engine._doc_to_nlp_artifact(doc, "en")))

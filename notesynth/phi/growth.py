@@ -16,9 +16,11 @@ from bisect import bisect_left
 
 from notesynth.spans import Span, merge_overlapping
 
+from ..protect import is_medical_word
 from . import lexicon as lx
 from .recognizers.base import Word, text_info, unlisted_word, whole_run
 from .recognizers.hospitals import FACILITY_NOUNS, NAME_PREFIX
+from .recognizers.ids import CTX_LABELS
 from .recognizers.wards import UNIT_NOUNS
 
 # place-name particles: "Tijucas do Sul", "Newcastle under Lyme", "Frankfurt am Main", "Hawr al 'Anz"
@@ -38,6 +40,8 @@ _NUMBER_LABELS = frozenset({"PHONE_NUMBER", "FAX_NUMBER", "MEDICAL_RECORD_NUMBER
                             "HEALTH_PLAN_BENEFICIARY_NUMBER", "ACCOUNT_NUMBER", "CERTIFICATE_LICENSE_NUMBER",
                             "UNIQUE_IDENTIFIER", "OTHER_ID"})
 _ID_CHARS = frozenset("0123456789-.")
+_LETTERS_BEFORE = re.compile(r"(?<![\w/.-])([A-Z]{1,3})([ /])$")
+_EXCHANGE_BEFORE = re.compile(r"(?<![\w.-])\d{3} $")
 
 
 def grow(text: str, spans: list[Span]) -> list[Span]:
@@ -56,6 +60,7 @@ def grow(text: str, spans: list[Span]) -> list[Span]:
             start = _with_initials(text, start)
         elif s.label in _NUMBER_LABELS:
             start, end = _whole_number(text, start, end)
+            start = _with_id_prefix(text, start, s.label)
         label = s.label
         if label in _INSTITUTION_PARTS:
             start, end, label = _institution(text, start, end, label)
@@ -73,6 +78,24 @@ def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
     while b > end and text[b - 1] in "-.":
         b -= 1
     return (a, b) if sum(c.isdigit() for c in text[a:b]) >= 7 else (start, end)
+
+
+def _with_id_prefix(text: str, start: int, label: str) -> int:
+    """A record number takes in the letters written before it ("GG 735749", "I/223745"), a
+    local phone number its exchange ("133 0710"): a rule that reads the digits leaves them.
+    Letters apart from the number by a space count only when they are two or three, no word
+    list blocks them and they are not the cue that names the number ("MRN 735749")."""
+    m = _EXCHANGE_BEFORE.search(text, max(0, start - 4), start)
+    if label == "PHONE_NUMBER" and m and re.match(r"\d{4}(?![\w.-])", text[start:start + 5]):
+        return m.start()
+    m = _LETTERS_BEFORE.search(text, max(0, start - 4), start)
+    if not m or sum(c.isdigit() for c in text[start:start + 8]) < 5:
+        return start
+    key = m.group(1).lower()
+    if m.group(2) == "/" or (len(key) > 1 and key not in lx.blocked_words() and not is_medical_word(key)
+                             and not any(rx.search(m.group()) for rx, _ in CTX_LABELS)):
+        return m.start()
+    return start
 
 
 def _institution(text: str, start: int, end: int, label: str) -> tuple[int, int, str]:

@@ -13,7 +13,10 @@ from ...protect import is_medical_word
 from ...unknown import known_words
 
 WORD_RE = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|['’])*[^\W\d_])?")
-TITLE_SHAPE_RE = re.compile(r"^(?:[A-Z][a-z]+|(?:Mc|Mac|O'|D')[A-Z][a-z]+)(?:'s)?$")
+# capitalised, with apostrophe parts after it: "Smith's", "O'Brien", and a transliteration's "Ly'd"
+TITLE_SHAPE_RE = re.compile(r"^(?:[A-Z][a-z]+|(?:Mc|Mac|O'|D')[A-Z][a-z]+)(?:['’][a-z]+)*$")
+# an English contraction: "don't", "he'd", "we'll" (a known stem, or the "n't" of "didn't")
+_CONTRACTION = re.compile(r"^([^\W\d_]+)['’](t|s|re|ve|ll|d|m)$")
 
 Hit = Tuple[int, int, str, float]
 
@@ -60,11 +63,16 @@ def text_info(text: str) -> TextInfo:
 
 def unlisted_word(key: str, need_vowel: bool = True) -> bool:
     """A word of more than two letters that is neither an ordinary word nor a medical term: a
-    name no list holds, when the context says it is one.  A near-spelling of a medical term does
+    name no list holds, when the context says it is one.  Apostrophes inside a name count as
+    part of it ("Bits'adze"); an English contraction is an ordinary word.  A near-spelling of a medical term does
     not count as one here ("Vahter" is one edit from "Vater").  ``need_vowel`` keeps out
     abbreviations ("CVVHD RN" is a service); a capitalised vowelless transliteration ("Smsr")
     needs it off."""
-    return (len(key) > 2 and key.isalpha() and (not need_vowel or any(c in "aeiouy" for c in key))
+    letters = key.replace("'", "").replace("’", "")
+    if letters != key and (m := _CONTRACTION.match(key)) and (
+            m.group(1) in known_words() or (m.group(2) == "t" and m.group(1).endswith("n"))):
+        return False  # "don't", "he'd": an ordinary word; "Ly'd", "Bits'adze" are not
+    return (len(letters) > 2 and letters.isalpha() and (not need_vowel or any(c in "aeiouy" for c in letters))
             and key not in known_words() and not is_medical_word(key))
 
 

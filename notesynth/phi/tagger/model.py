@@ -1,6 +1,7 @@
 """Load the PHI tagger folder offline and predict PHI spans for a batch of notes.
 
     tagger = PhiTagger.load()                  # models/phi-tagger, or PhiTagger.load(path)
+                                               # (the detector runs each of default_tagger_paths())
     spans = tagger.predict_many(texts)         # [[Span(start, end, label, score), ...], ...]
 
 Long notes are cut into word-piece windows that overlap (`stride`); a piece seen in two
@@ -42,16 +43,28 @@ class TaggerUnavailable(RuntimeError):
     """The tagger folder is missing or incomplete, or torch/transformers cannot load it."""
 
 
-def default_tagger_path() -> str:
-    """The tagger that ships with the project (models/phi-tagger beside the package),
-    found the way notesynth.config.default_model_path() finds models/default. The path
-    is returned even when absent; PhiTagger.load raises TaggerUnavailable then."""
+# The shipped taggers, an ensemble of two: the same encoder fine-tuned with two name recipes
+# (phi-tagger-2 continued from phi-tagger with a third of its names made up, half of those
+# random letter strings).  The detector keeps a span either one tags: on held-out draws each
+# member misses names the other finds (bench/phi_heldout.py; docs/FIGURES.md, twelfth session).
+SHIPPED_TAGGERS = ("phi-tagger", "phi-tagger-2")
+
+
+def default_tagger_path(name: str = SHIPPED_TAGGERS[0]) -> str:
+    """A tagger that ships with the project (models/<name> beside the package), found the way
+    notesynth.config.default_model_path() finds models/default. The path is returned even
+    when absent; PhiTagger.load raises TaggerUnavailable then."""
     here = Path(__file__).resolve().parents[3]  # .../notesynth/phi/tagger/model.py -> project root
     pkg = Path(__file__).resolve().parents[2]   # the notesynth package folder
-    for candidate in (pkg / "models" / "phi-tagger", here / "models" / "phi-tagger"):
+    for candidate in (pkg / "models" / name, here / "models" / name):
         if (candidate / "config.json").exists():
             return str(candidate)
-    return str(here / "models" / "phi-tagger")
+    return str(here / "models" / name)
+
+
+def default_tagger_paths() -> List[str]:
+    """The folders of the shipped ensemble (SHIPPED_TAGGERS), present or not."""
+    return [default_tagger_path(name) for name in SHIPPED_TAGGERS]
 
 
 def tagger_available(path: Optional[str] = None) -> bool:
@@ -69,6 +82,7 @@ class TaggerConfig:
     threads: Optional[int] = None  # torch threads; None = leave torch's setting alone
     quantize: bool = False     # torch int8 dynamic quantization of the linear layers (backend torch)
     backend: str = "auto"      # auto: the folder's int8 ONNX graph when it matches the weights, else torch
+    onnx_threads: Optional[int] = None  # the int8 graph's threads; None = torch's thread count
 
 
 class PhiTagger:
@@ -257,7 +271,7 @@ def _onnx_logits(model, folder: Path, config: TaggerConfig):
     import torch
 
     try:
-        runner = OnnxTaggerLogits(model, path, torch.get_num_threads())
+        runner = OnnxTaggerLogits(model, path, config.onnx_threads or torch.get_num_threads())
     except Exception as exc:  # onnxruntime missing or a damaged file
         problem = f"cannot load {path}: {type(exc).__name__}"
     else:

@@ -29,13 +29,13 @@ class TaggerRecognizer(ClinicalRecognizer):
     ENTITIES = tuple(dict.fromkeys(KIND_TO_LABEL.values()))
 
     def __init__(self, path: Optional[str] = None, config: TaggerConfig = TaggerConfig(),
-                 tagger: Optional[PhiTagger] = None, cache_size: int = 256):
+                 tagger: Optional[PhiTagger] = None, cache_size: int = 256, name: str = "PhiTaggerRecognizer"):
         self._path = path
         self._config = config
         self.tagger = tagger
         self._cache: "OrderedDict[str, list]" = OrderedDict()
         self._cache_size = cache_size
-        super().__init__(name="PhiTaggerRecognizer")
+        super().__init__(name=name)  # one name per ensemble member: presidio tells them apart by it
 
     def load(self) -> None:
         if self.tagger is None:
