@@ -14,7 +14,11 @@ With --resurrogate SOURCE (pkg or xloc, see bench/heldout/sources.py) every gold
 replaced by a value from a source nothing in the product reads, and only held-out patients'
 notes are used (bench/heldout/split.py): the honest figure.  The dev file's own surrogates
 come from Faker, which the detector's name lists also come from.
+With --visit-notes the notes are dictated visit notes instead (MTSamples office, progress and
+consult notes whose name placeholders become held-out surnames, bench/heldout/visits.py), with
+--resurrogate's source (pkg by default).
     .venv/bin/python bench/privacy.py [--limit N] [--plants 500] [--resurrogate pkg] [--all-patients]
+    .venv/bin/python bench/privacy.py --visit-notes [--resurrogate xloc]
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ from _common import SHARED, load_audit, load_jsonl, parse_setting, peak_rss_mb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heldout.dataset import make_dataset  # noqa: E402
 from heldout.split import is_heldout  # noqa: E402
+from heldout.visits import visit_rows  # noqa: E402
 
 from notesynth import SynthConfig, Synthesizer  # noqa: E402
 from notesynth.check.risk import score  # noqa: E402
@@ -86,11 +91,17 @@ def main() -> None:
                     help="a SynthConfig setting other than its default (repeatable), e.g. --set max_pieces_per_word=3")
     ap.add_argument("--phi-tagger", action=argparse.BooleanOptionalAction, default=SynthConfig().phi_tagger,
                     help="the learned PHI tagger on the original (default: as synth)")
+    ap.add_argument("--visit-notes", action="store_true",
+                    help="dictated visit notes with held-out surnames (MTSamples placeholders) instead of --data")
     args = ap.parse_args()
 
     audited = load_audit().get(Path(args.data).name, set())
     rows = load_jsonl(args.data, None)
-    if args.resurrogate:
+    if args.visit_notes:
+        source = args.resurrogate or "pkg"
+        rows = make_dataset(visit_rows(SHARED / "corpus" / "mtsamples.jsonl"), source, set(), args.seed)
+        print(f"visit notes (MTSamples, name placeholders re-drawn from {source!r})")
+    elif args.resurrogate:
         if not args.all_patients:
             rows = [r for r in rows if is_heldout(r["id"])]
         rows = make_dataset(rows, args.resurrogate, audited, args.seed, consistent=not args.per_mention)

@@ -198,6 +198,50 @@ def test_dated_events(detector, text, needle, want):
     assert covered(detector, text, needle, "DATE") is want
 
 
+@pytest.mark.parametrize("text,needle,label,kept", [
+    ("mouth sore since last week and worse", "last week", "DATE", False),    # no date in it
+    ("plans to see him at the end of May 2005", "end of", "DATE", False),
+    ("seen last Monday in clinic", "last Monday", "DATE", True),
+    ("married in January, well since", "January", "DATE", True),
+    ("home for Christmas with family", "Christmas", "DATE", True),
+    ("lost consciousness for may be a full day", "may", "DATE", False),        # the verb
+    ("seen in May by her doctor", "May", "DATE", True),
+    ("performed by Dr. Cermak in Las Cruces", "in", "GEOGRAPHIC_LOCATION", False),  # a stray function word
+    ("Her husband states that he was at home", "he", "NAME", False),
+    ("6. CLL followed by Dr. Eighmey.\n7. Coronary disease", "7", "NAME", False),  # no letter
+    ("performed by Dr. Cermak in Las Cruces", "Las Cruces", "GEOGRAPHIC_LOCATION", True),
+    ("5. Hypertension.\n6. History of basal cell carcinoma", "History", "HOSPITAL", False),  # no institution noun
+    ("born at Memorial Hospital, NSVD", "Memorial Hospital", "HOSPITAL", True),
+    ("transferred to Finard 12 overnight", "Finard 12", "WARD", True),
+    ("involved either T6-T7 or T7-T8", "T7", "MEDICAL_RECORD_NUMBER", False),   # a spinal level
+])
+def test_a_span_without_an_identifier_in_it_is_dropped(detector, text, needle, label, kept):
+    """Whatever recognizer gave it (the tagger learned "last week" from ASQ-PHI's labels), a DATE
+    span that names no day, month, year, weekday or holiday, a span of function words only, a
+    name without a letter, an institution of dictionary words without an institution noun or a
+    spinal level identifies no one: a surrogate in its place would only change what the note
+    says (and the checker would find the original's ordinary word in the output as a leak)."""
+    from presidio_analyzer import RecognizerResult
+
+    start = text.index(needle)
+    spans = detector._to_spans(text, [RecognizerResult(label, start, start + len(needle), 0.9)])
+    assert bool(spans) is kept
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("Heart: Sounds were heard, grade 2/6 systolic murmur at the precordium.", "2/6"),
+    ("Heart: regular, 3/6 murmur at the apex.", "3/6"),
+    ("Strength 4/5 in the right arm.", "4/5"),
+])
+def test_a_murmur_grade_or_a_strength_is_not_a_date(detector, text, needle):
+    assert not found(detector, text, needle, "DATE")
+
+
+def test_a_place_before_a_number_of_years_is_not_a_ward(detector):
+    text = "Last colonoscopy was performed by Dr. Cermak in Las Cruces 3 years ago."
+    assert not found(detector, text, "3", "WARD")
+
+
 @pytest.mark.parametrize("text,needle", [
     ("daughter is mrs. Drakakis, tel +33 6 83 95 26 74.", "+33 6 83 95 26 74"),
     ("they can be reached at 570-521-1517, ext 28. pt has c/o", "570-521-1517, ext 28"),

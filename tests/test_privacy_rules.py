@@ -3,6 +3,8 @@ propagation, the unknown-word rule, and detection on text with accents, other sc
 and invisible characters."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from notesynth.phi.normalise import normalise_for_detection
@@ -100,6 +102,32 @@ def test_a_made_up_surname_no_detector_finds_never_survives_synth(tiny_model, de
     off = Synthesizer(SynthConfig(model=str(tiny_model), seed=0, mask_ratio=0.0, mask_unknown_words=False,
                                   check_overlap=False), detector=detector).synthesize(text, "n1")
     assert off.status == "written" and surname in off.text  # the rule, not chance, removed it
+
+
+MONTHS = {"December", "March", "January", "August", "October", "May", "June"}
+VISIT_NOTE = ("HISTORY: Mr. Kowalczyk is a 58-year-old man seen with his wife. He had an onset of anemia in "
+              "December, a bone marrow transplant at the end of March, and he married in January. Fevers in "
+              "August and October, a rash in May, a fall in June. He had a "
+              "catheterization in 2001 and a biopsy in 2003; he saw Dr. Ostrander between 1997 and 1999. He "
+              "works on Monday and Friday, and on Wednesday he rests. He gave the month as June instead of May. "
+              "PLAN: Mr. Kowalczyk will follow up with Dr. Ostrander in two weeks.")
+
+
+def test_a_dictated_visit_note_with_many_dates_is_written_without_its_names(tiny_model):
+    """Issue 11, item 6: one date shift for the whole note moves its months, years and weekdays onto
+    each other (seven months: any shift puts one on another, "December" on "March"); the checker
+    took that for a leak and held the note after every retry.  A bare month, year or weekday leaks now only where
+    the pipeline did not place it, so such a note is written, and its names never are."""
+    from notesynth import SynthConfig, Synthesizer
+    from notesynth.phi import DetectorConfig, PhiDetector
+
+    detector = PhiDetector(DetectorConfig(use_tagger=True))  # synth's default: the taggers read bare months
+    months = [s for s in detector.detect(VISIT_NOTE) if s.label == "DATE" and VISIT_NOTE[s.start:s.end] in MONTHS]
+    assert len(months) >= 7
+    for seed in range(3):
+        res = Synthesizer(SynthConfig(model=str(tiny_model), seed=seed), detector=detector).synthesize(VISIT_NOTE, "v1")
+        assert res.status == "written", res.report.reasons if res.report else res.error
+        assert not re.search(r"(?i)kowalczyk|ostrander", res.text)
 
 
 DATES = ["extubated 7-18", "returned to OR on 4-4", "seen 15.7.2023", "on 7.15.2023", "DOB 18/7/2023",

@@ -150,6 +150,53 @@ def test_residual_spans_are_those_not_on_a_placed_surrogate():
     assert residual_spans([], placed) == []
 
 
+@pytest.mark.parametrize("output,value,counts", [
+    ("Abdomen soft. Gross with normal bowel sounds.", "Gross", False),  # an English word the note never used
+    ("Plan discussed. Le for this. Follow up.", "Le", False),
+    ("Seen by Dr. Quillibrand today.", "Quillibrand", True),            # no English word: a name
+    ("Abdomen soft. Gross with normal bowel sounds.", "Gross", True),   # ... and one the original uses (below)
+])
+def test_a_residual_name_of_words_the_original_never_uses_is_the_fill_models_own(output, value, counts):
+    """The fill model writes vocabulary words; one read as a name at a sentence start is no one's
+    identity in this note.  A word of the original, or a word no vocabulary holds, still counts."""
+    original = "Abdomen soft, nontender. Plan discussed with the patient."
+    if value == "Gross" and counts:
+        original += " Mr. Gross called."
+    found = [_span(output, value, "NAME")]
+    assert residual_spans(found, [], original, output) == (found if counts else [])
+    assert residual_spans(found, [], None, None) == found  # without the texts: every span counts
+
+
+def test_an_institution_of_dictionary_words_is_neither_residual_nor_a_leak():
+    """"Memorial Hospital", "All health": no place or person in the name (and no HIPAA
+    identifier); one with a proper name in it still counts."""
+    original = "Born at Memorial Hospital, seen at Stoneman Clinic."
+    phi = [_span(original, "Memorial Hospital", "HOSPITAL"), _span(original, "Stoneman Clinic", "HOSPITAL")]
+    output = "Born at Memorial Hospital, seen at Stoneman Clinic. All health systems reviewed."
+    leaks = {original[s.start:s.end] for s in leaked_spans(original, output, phi)}
+    assert leaks == {"Stoneman Clinic"}
+    found = [_span(output, "All health", "HOSPITAL"), _span(output, "Stoneman Clinic", "HOSPITAL")]
+    assert residual_spans(found, [], original, output) == [found[1]]
+
+
+@pytest.mark.parametrize("output,placed_values,leaks", [
+    ("In May 2001 he had a CABG, in May 2005 a biopsy.", ["May 2001", "May 2005"], False),  # where the shift put them
+    ("In 2001 he had a CABG, in 2003 a biopsy.", ["2001"], True),   # "2003" outside the surrogates
+    ("In March he may need a CABG.", ["March"], False),              # "may" the verb is not the month
+    ("In June he had a CABG in May.", ["June"], True),
+])
+def test_a_bare_year_month_or_weekday_leaks_only_outside_the_placed_surrogates(output, placed_values, leaks):
+    """One date shift cannot keep a note's years, months and weekdays off each other; a bare one
+    the shift wrote stands for another date of the note.  Written outside the surrogates (or,
+    without ``placed``, anywhere) it leaks."""
+    original = "In 2001 he had a CABG, in 2003 a biopsy; seen in May."
+    phi = [_span(original, "2001", "DATE"), _span(original, "2003", "DATE"), _span(original, "May", "DATE")]
+    placed = [_span(output, v, "DATE") for v in placed_values]
+    got = {original[s.start:s.end] for s in leaked_spans(original, output, phi, placed=placed)}
+    assert bool(got & {"2003", "May"}) is leaks
+    assert leaked_spans(original, "In May 2001 he had a CABG.", phi)  # no placed surrogates known: strict
+
+
 # ------------------------------------------------------------------ 3. distinctive overlap
 RARE = {"zorblax", "quintessa", "vexmoril"}
 

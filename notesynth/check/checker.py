@@ -78,9 +78,9 @@ class Checker:
         found_all = detect_many(synthetics) if detect_many else [self.detector.detect(t) for t in synthetics]
         reports = []
         for (original, synthetic, phi, placed), found in zip(items, found_all):
-            residual = residual_spans(found, placed) if placed is not None else found
+            residual = residual_spans(found, placed, original, synthetic) if placed is not None else found
             memo = self.memorization.nearest(synthetic) if self.memorization is not None else None
-            reports.append(score(original, synthetic, phi, residual, self.settings, self.is_common, memo))
+            reports.append(score(original, synthetic, phi, residual, self.settings, self.is_common, memo, placed))
         return reports
 
 

@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 from rapidfuzz import fuzz
 
 from notesynth.protect import is_medical_word
-from notesynth.spans import Span
-from notesynth.text import TITLES, normalise
+from notesynth.spans import INSTITUTION_LABELS, Span
+from notesynth.text import MONTH_RE, TITLES, normalise
+from notesynth.unknown import known_words
 
 
 
@@ -62,17 +63,25 @@ class RiskReport:
         return d
 
 
-def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90) -> list[Span]:
+def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int = 90,
+                 placed: list[Span] | None = None) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
     Initials, two-digit numbers and medical words are also ordinary note text ("C" for with,
     "sat 94", "foot" where a detector took "Foot:" for a name): one of them leaks when the
     output holds it more often than the original does outside its PHI, so a kept "sat 94" is
     no leak but a "94" put back is.  A surrogate that reads as another PHI value of the note
-    counts too (masking re-seeds the surrogates so that it does not happen)."""
+    counts too (masking re-seeds the surrogates so that it does not happen).  A year, a month or
+    a weekday alone is the exception, given the ``placed`` surrogates: it leaks when the output
+    holds it, as written, outside them more often than the original does outside its PHI.  One
+    date shift for the whole note cannot keep "March" off the shifted months of a note that
+    names five ("in December ... in March ... in January"), and the month the shift wrote
+    stands for another event's month, shifted like every date of the note."""
     norm_out = f" {normalise(synthetic)} "
     out_counts = Counter(norm_out.split())
     outside_counts = Counter(normalise(_blank(original, phi)).split())
+    unplaced = _blank(synthetic, placed) if placed is not None else None
+    outside = _blank(original, phi)
     leaks = []
 
     def more_than_outside(token: str) -> bool:
@@ -80,7 +89,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
 
     for span in phi:
         value = normalise(original[span.start:span.end])
-        if not value:
+        if not value or _dictionary_institution(span, value):
             continue
         if span.label == "NAME":
             parts = [p for p in value.split() if p not in TITLES]
@@ -90,9 +99,21 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
         elif value.isdigit() and len(value) <= 2:
             if more_than_outside(value):
                 leaks.append(span)
+        elif unplaced is not None and span.label == "DATE" and _BARE_DATE.fullmatch(value):
+            written = original[span.start:span.end].strip()  # as written: "May" the month, not "may"
+            if _count_word(written, unplaced) > _count_word(written, outside):
+                leaks.append(span)
         elif len(value) >= 2 and f" {value} " in norm_out:
             leaks.append(span)
     return leaks
+
+
+# a year, a month or a weekday alone
+_BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day")
+
+
+def _count_word(word: str, text: str) -> int:
+    return len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", text))
 
 
 def _name_part_found(part: str, words, threshold: int) -> bool:
@@ -103,9 +124,37 @@ def _name_part_found(part: str, words, threshold: int) -> bool:
     return any(abs(len(w) - len(part)) <= 2 and fuzz.ratio(part, w) >= threshold for w in words)
 
 
-def residual_spans(found_in_output: list[Span], placed: list[Span]) -> list[Span]:
-    """Detected PHI in the output that does not sit on a surrogate the pipeline placed."""
-    return [s for s in found_in_output if not any(s.overlaps(p) for p in placed)]
+def residual_spans(found_in_output: list[Span], placed: list[Span], original: str | None = None,
+                   synthetic: str | None = None) -> list[Span]:
+    """Detected PHI in the output that does not sit on a surrogate the pipeline placed.
+
+    Given the two texts, an institution of dictionary words only is left out
+    (_dictionary_institution), and so is a "name" made only of ordinary English words that the
+    original never uses: the fill model writes vocabulary words, and one of them read as a name at
+    a sentence start ("Le", "Gross", "Hall accident") is nobody's identity in this note, whose
+    identity is in its original.  A word of the original (a name every detector missed, kept
+    or written back) still counts."""
+    residual = [s for s in found_in_output if not any(s.overlaps(p) for p in placed)]
+    if original is None or synthetic is None:
+        return residual
+    used = set(re.findall(r"[a-z]+", original.lower()))
+    return [s for s in residual if not _foreign_words(s, synthetic, used)]
+
+
+def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
+    """A NAME span of ordinary words (unknown.known_words), none of them in the original, or an
+    institution of ordinary words only (_dictionary_institution)."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", synthetic[span.start:span.end])]
+    if not words or not all(w in known_words() for w in words):
+        return False
+    return span.label in INSTITUTION_LABELS or (span.label == "NAME" and not used.intersection(words))
+
+
+def _dictionary_institution(span: Span, value: str) -> bool:
+    """An institution named by dictionary words only ("Memorial Hospital", "All health"): no
+    place or person in it, and no HIPAA identifier; the checker does not hold a note for it."""
+    words = re.findall(r"[a-z]+", value.lower())
+    return span.label in INSTITUTION_LABELS and bool(words) and all(w in known_words() for w in words)
 
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:
@@ -223,9 +272,11 @@ def _overlap_reason(risk: float, overlap: float, run: int, settings: RiskSetting
 
 
 def score(original: str, synthetic: str, phi: list[Span], residual: list[Span],
-          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None) -> RiskReport:
-    """The full report for one note; ``residual`` comes from the detector run on the output."""
-    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz)
+          settings: RiskSettings, is_common=lambda w: True, memorization: float | None = None,
+          placed: list[Span] | None = None) -> RiskReport:
+    """The full report for one note; ``residual`` comes from the detector run on the output,
+    ``placed`` are the surrogates the pipeline wrote (None: unknown)."""
+    leaks = leaked_spans(original, synthetic, phi, settings.name_fuzz, placed)
     overlap, run = _overlap(original, synthetic, phi, settings, is_common)
     reasons = []
     hard = False

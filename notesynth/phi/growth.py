@@ -42,6 +42,7 @@ _NUMBER_LABELS = frozenset({"PHONE_NUMBER", "FAX_NUMBER", "MEDICAL_RECORD_NUMBER
 _ID_CHARS = frozenset("0123456789-.")
 _LETTERS_BEFORE = re.compile(r"(?<![\w/.-])([A-Z]{1,3})([ /])$")
 _EXCHANGE_BEFORE = re.compile(r"(?<![\w.-])\d{3} $")
+_LINE_NUMBER = re.compile(r"\d{4}(?![\w.-])")  # the four digits after a local exchange
 
 
 def grow(text: str, spans: list[Span]) -> list[Span]:
@@ -85,9 +86,10 @@ def _with_id_prefix(text: str, start: int, label: str) -> int:
     local phone number its exchange ("133 0710"): a rule that reads the digits leaves them.
     Letters apart from the number by a space count only when they are two or three, no word
     list blocks them and they are not the cue that names the number ("MRN 735749")."""
-    m = _EXCHANGE_BEFORE.search(text, max(0, start - 4), start)
-    if label == "PHONE_NUMBER" and m and re.match(r"\d{4}(?![\w.-])", text[start:start + 5]):
-        return m.start()
+    if label == "PHONE_NUMBER" and _LINE_NUMBER.match(text, start):
+        exchange = _EXCHANGE_BEFORE.search(text, max(0, start - 4), start)
+        if exchange:
+            return exchange.start()
     m = _LETTERS_BEFORE.search(text, max(0, start - 4), start)
     if not m or sum(c.isdigit() for c in text[start:start + 8]) < 5:
         return start

@@ -5,6 +5,7 @@ Vetoed whatever found it, like an eponym:
   date or an ID; it is a gene's address, not a person's;
 - a device named after its maker or inventor, in its device form ("Bair hugger", "Swan-Ganz",
   "ZOLL pacer"; a bare "Foley" or "Hickman" may be a surname and is left to the detector);
+- a spinal level or a run of them ("T6-T7", "C5-6", "L4-S1"): the vertebra, not a record number;
 - a bedside exam abbreviation written as one ("MAE", "perrl", "BLE"), unless it is capitalised
   like a name or follows a title or a family word ("daughter Mae", "DAUGHTER PEARL").
 (Clinical numbers the tagger reads as dates are cut in recognizers/dates.date_tokens.)
@@ -21,6 +22,8 @@ DEVICE = re.compile(
     r"\b(?:bair[\s-]*hugger|swan[\s-]*ganz|zoll(?=[\s-]*(?:pacer|pads?|defib\w*|monitor|machine|vest))|"
     r"passy[\s-]*muir|jackson[\s-]*pratt|miami[\s-]*j|salem[\s-]*sump|sengstaken[\s-]*blakemore|"
     r"yankauer|dobhoff|pleurx|mahurkar)\b", re.I)
+_LEVEL = r"(?:C[1-8]|T(?:1[0-2]|[1-9])|L[1-5]|S[1-5])"
+SPINAL_LEVEL = re.compile(rf"{_LEVEL}(?:\s?-\s?(?:{_LEVEL}|\d{{1,2}}))*")
 EXAM_ABBREVIATION = re.compile(r"(?:mae(?:x4)?|perrla?|pearla?|bue|ble|lue|rue|lle|rle)", re.I)
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)(\.?)[ \t]{1,2}$")
 
@@ -33,7 +36,8 @@ def is_medical_notation(text: str, start: int, end: int, label: str = "") -> boo
         start -= 1
     while end < len(text) and not text[end].isspace() and text[end] not in "),;]":
         end += 1
-    return CYTOGENETIC_BAND.fullmatch(text[start:end].rstrip(".")) is not None
+    token = text[start:end].rstrip(".")
+    return CYTOGENETIC_BAND.fullmatch(token) is not None or SPINAL_LEVEL.fullmatch(token) is not None
 
 
 def _exam_abbreviation(text: str, start: int, end: int) -> bool:

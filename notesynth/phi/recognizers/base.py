@@ -63,9 +63,9 @@ def text_info(text: str) -> TextInfo:
 
 def unlisted_word(key: str, need_vowel: bool = True) -> bool:
     """A word of more than two letters that is neither an ordinary word nor a medical term: a
-    name no list holds, when the context says it is one.  Apostrophes inside a name count as
-    part of it ("Bits'adze"); an English contraction is an ordinary word.  A near-spelling of a medical term does
-    not count as one here ("Vahter" is one edit from "Vater").  ``need_vowel`` keeps out
+    name no list holds, when the context says it is one.  An apostrophe inside a name is part
+    of it ("Bits'adze"); an English contraction is an ordinary word.  A near-spelling of a
+    medical term does not count as one here ("Vahter" is one edit from "Vater").  ``need_vowel`` keeps out
     abbreviations ("CVVHD RN" is a service); a capitalised vowelless transliteration ("Smsr")
     needs it off."""
     letters = key.replace("'", "").replace("’", "")

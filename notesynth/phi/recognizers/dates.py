@@ -15,9 +15,16 @@ MONTH_FIRST = re.compile(rf"\b{MONTHS}(?<!\.)(?![a-z])\.?[ \t]+{DAY}\b(?:,?[ \t]
 DAY_FIRST = re.compile(rf"\b{DAY}[ \t]+(?:of[ \t]+)?{MONTHS}(?![a-z])(?:,?[ \t]*{YEAR}\b)?", re.I)
 MONTH_YEAR = re.compile(rf"\b{MONTHS}(?![a-z]),?[ \t]+(?:19\d\d|20\d\d)\b", re.I)
 DMY_TEXT = re.compile(rf"\b\d{{1,2}}[-/ ]{MONTHS}[-/ ](?:19|20)?\d\d\b", re.I)
-RELATIVE = re.compile(r"\b(?:last|this past|next)\s+(?:week|weekend|monday|tuesday|wednesday|thursday|friday|"
+RELATIVE = re.compile(r"\b(?:last|this past|next)\s+(?:monday|tuesday|wednesday|thursday|friday|"
                       r"saturday|sunday|january|february|march|april|june|july|august|september|october|november|"
                       r"december)\b", re.I)
+# what makes a phrase a date at all: a number, a month, a weekday or a holiday.  "last week", "end
+# of", "this year" name no day: they identify no one, and a surrogate date in their place changes
+# what the note says ("since last week" -> "since March 5"); the detector drops a DATE span
+# without one (the tagger learned a few from ASQ-PHI's labels)
+DATE_ELEMENT = re.compile(
+    rf"\d|\b{MONTHS}(?![a-z])|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b|"
+    r"\b(?:christmas|xmas|thanksgiving|easter|hanukk?ah|passover|ramadan|diwali|halloween|new year)", re.I)
 # a weekday alone ("seen Monday", "SAT AM"): days of the week narrow a date; abbreviations are
 # too ambiguous ("Sat" = saturation, "Wed" = wedge) so only full names count
 WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:['’]?s)?\b", re.I)
@@ -72,7 +79,7 @@ PROCEDURE_WORD = re.compile(r"(?:[a-z]+(?:ectomy|otomy|ostomy|plasty|pexy)|\b(?:
 YEAR_AFTER_IN = re.compile(r"\bin\s+((?:19\d\d|20[0-4]\d))\b(?!\s*(?:[.,:-]\d|/|%|cc|ml|out\b|mg|units?))", re.I)
 # numbers after these are ratios/values, not dates ("BP 120/80", "I/O 1200/800")
 RATIO_BEFORE = re.compile(
-    r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|"
+    r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|grade|power|"
     r"percocet|vicodin|lortab|tylox|norco|dose|tabs?|"
     r"pain|scale|score|rated|rates|level|"
     r"psv?|peep|cpap|bipap|simv|imv|a/?c|ac|vent|settings?|tv|vt|ie|i:e|ips|epap|ipap|"
@@ -105,7 +112,13 @@ RANGE_AFTER = re.compile(
     r"l\b|lit(?:er|re)s?|lpm|%|/|beats?|breaths|bpm|cm|mm|words?|stools?|bm|loose|pillows|ppl|people|persons?|"
     r"assist|pts?\b|points?|[rw]bcs|units?|['’]s|s\b|mc\w*|mg|cc|ml|\+|-|\.\d|,\s*\d|\d)", re.I)
 # values, not dates, when these follow: "3/5 peep", "4/4 bottles"
-VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm)", re.I)
+VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm|(?:holo|pan)?systol|diastol|murmur)", re.I)
+
+
+def has_date_element(value: str) -> bool:
+    """``value`` names a day, a month, a year or a holiday (DATE_ELEMENT); "may" or "march" alone
+    in lower case is the verb."""
+    return bool(DATE_ELEMENT.search(value)) and value.strip() not in ("may", "march", "mar")
 
 
 def _numeric_ok(text: str, m: re.Match) -> bool:

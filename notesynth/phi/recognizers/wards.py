@@ -9,7 +9,7 @@ from .base import ClinicalRecognizer, Hit, unlisted_word
 
 NAMED_UNIT = re.compile(
     r"(?i:(?:\b(?:to|from|on|per|at|in|into|onto|off|or|and|plan)|[:.;,])\s+(?:the\s+)?)((?:[A-Z][a-z]+)(?: [A-Z][a-z]+)?\s\d{1,2}[A-Z]?)\b"
-    r"(?!\s*(?:mg|mcg|ml|cc|units?|%|hrs?|days?|min|am|pm|x\b|/|:|\.\d))")
+    r"(?!\s*(?:mg|mcg|ml|cc|units?|%|hrs?|hours?|days?|weeks?|wks?|months?|years?|yrs?|min|am|pm|x\b|/|:|\.\d))")
 # the nouns that name a unit ("Ward 5", "Eakin Unit"; growth.py carries a found name over them)
 UNIT_NOUNS = r"(?:unit|wing|pavilion|tower|building)"
 GENERIC_UNIT = re.compile(
