@@ -26,6 +26,21 @@ ROLES = frozenset({"md", "rn", "np", "pa", "phd", "jr", "sr", "sister"})
 TITLES = HONORIFICS | ROLES
 
 
+# the words of an institution's name that name no one place ("Memorial Hospital", "the Medical
+# Center", "County General"); "Rose Medical Center" or "Good Samaritan" name one
+GENERIC_INSTITUTION_WORDS = frozenset(
+    "a an the of and for at in general community regional state county city university national public private "
+    "memorial medical health healthcare care center centre hospital hospitals clinic clinics institute infirmary "
+    "service services system department unit ward floor rehab rehabilitation nursing home school college group "
+    "program children's childrens women's womens veterans va outpatient inpatient emergency".split())
+
+
+def generic_institution(value: str) -> bool:
+    """An institution named by generic words only (GENERIC_INSTITUTION_WORDS)."""
+    words = re.findall(r"[a-z']+", value.lower())
+    return bool(words) and all(w in GENERIC_INSTITUTION_WORDS for w in words)
+
+
 def normalise(text: str) -> str:
     """Lower-case words of letters and digits in any script, accents dropped ("Núñez" -> "nunez")."""
     folded = unicodedata.normalize("NFKD", text.casefold())

@@ -168,15 +168,16 @@ def test_a_residual_name_of_words_the_original_never_uses_is_the_fill_models_own
 
 
 def test_an_institution_of_dictionary_words_is_neither_residual_nor_a_leak():
-    """"Memorial Hospital", "All health": no place or person in the name (and no HIPAA
-    identifier); one with a proper name in it still counts."""
-    original = "Born at Memorial Hospital, seen at Stoneman Clinic."
-    phi = [_span(original, "Memorial Hospital", "HOSPITAL"), _span(original, "Stoneman Clinic", "HOSPITAL")]
-    output = "Born at Memorial Hospital, seen at Stoneman Clinic. All health systems reviewed."
+    """"Memorial Hospital" (generic words), "All health" (the fill model's words, not written like
+    a name): no place in the name, and no HIPAA identifier; "Stoneman Clinic" and "Rose Medical
+    Center" name one place each and still count."""
+    original = "Born at Memorial Hospital, seen at Stoneman Clinic, then at Rose Medical Center."
+    phi = [_span(original, v, "HOSPITAL") for v in ("Memorial Hospital", "Stoneman Clinic", "Rose Medical Center")]
+    output = "Born at Memorial Hospital, seen at Stoneman Clinic, then Rose Medical Center. All health systems reviewed."
     leaks = {original[s.start:s.end] for s in leaked_spans(original, output, phi)}
-    assert leaks == {"Stoneman Clinic"}
-    found = [_span(output, "All health", "HOSPITAL"), _span(output, "Stoneman Clinic", "HOSPITAL")]
-    assert residual_spans(found, [], original, output) == [found[1]]
+    assert leaks == {"Stoneman Clinic", "Rose Medical Center"}  # dictionary words, but a name of one place
+    found = [_span(output, v, "HOSPITAL") for v in ("All health", "Stoneman Clinic", "Rose Medical Center")]
+    assert residual_spans(found, [], original, output) == found[1:]
 
 
 @pytest.mark.parametrize("output,placed_values,leaks", [

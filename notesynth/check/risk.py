@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 
 from notesynth.protect import is_medical_word
 from notesynth.spans import INSTITUTION_LABELS, Span
-from notesynth.text import MONTH_RE, TITLES, normalise
+from notesynth.text import MONTH_RE, TITLES, generic_institution, normalise
 from notesynth.unknown import known_words
 
 
@@ -89,7 +89,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
 
     for span in phi:
         value = normalise(original[span.start:span.end])
-        if not value or _dictionary_institution(span, value):
+        if not value or (span.label in INSTITUTION_LABELS and generic_institution(value)):
             continue
         if span.label == "NAME":
             parts = [p for p in value.split() if p not in TITLES]
@@ -128,9 +128,8 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
                    synthetic: str | None = None) -> list[Span]:
     """Detected PHI in the output that does not sit on a surrogate the pipeline placed.
 
-    Given the two texts, an institution of dictionary words only is left out
-    (_dictionary_institution), and so is a "name" made only of ordinary English words that the
-    original never uses: the fill model writes vocabulary words, and one of them read as a name at
+    Given the two texts, a "name" made only of ordinary English words that the original never
+    uses is left out, and so is an institution that names no place (_foreign_words): the fill model writes vocabulary words, and one of them read as a name at
     a sentence start ("Le", "Gross", "Hall accident") is nobody's identity in this note, whose
     identity is in its original.  A word of the original (a name every detector missed, kept
     or written back) still counts."""
@@ -142,19 +141,17 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
 
 
 def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
-    """A NAME span of ordinary words (unknown.known_words), none of them in the original, or an
-    institution of ordinary words only (_dictionary_institution)."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z]+", synthetic[span.start:span.end])]
-    if not words or not all(w in known_words() for w in words):
+    """A NAME span of dictionary words (unknown.known_words), none of them in the original; an
+    institution of generic words only ("Medical Center"), or of dictionary words not written like
+    a name ("All health", "Echo and hospital": the fill model's words at a sentence start; "Rose
+    Medical Center" is written like one)."""
+    value = synthetic[span.start:span.end]
+    words = re.findall(r"[A-Za-z]+", value)
+    if not words or not all(w.lower() in known_words() for w in words):
         return False
-    return span.label in INSTITUTION_LABELS or (span.label == "NAME" and not used.intersection(words))
-
-
-def _dictionary_institution(span: Span, value: str) -> bool:
-    """An institution named by dictionary words only ("Memorial Hospital", "All health"): no
-    place or person in it, and no HIPAA identifier; the checker does not hold a note for it."""
-    words = re.findall(r"[a-z]+", value.lower())
-    return span.label in INSTITUTION_LABELS and bool(words) and all(w in known_words() for w in words)
+    if span.label in INSTITUTION_LABELS:
+        return generic_institution(value) or not any(w[0].isupper() for w in words[1:])
+    return span.label == "NAME" and not used.intersection(w.lower() for w in words)
 
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:
