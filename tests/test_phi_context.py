@@ -206,12 +206,17 @@ def test_dated_events(detector, text, needle, want):
     ("home for Christmas with family", "Christmas", "DATE", True),
     ("lost consciousness for may be a full day", "may", "DATE", False),        # the verb
     ("seen in May by her doctor", "May", "DATE", True),
+    ("seen in may by her doctor", "may", "DATE", True),                          # a lower-case note
+    ("she fell on Memorial Day at home", "Memorial Day", "DATE", True),
+    ("son An at bedside all day", "An", "NAME", True),                           # a name, capitalised
     ("performed by Dr. Cermak in Las Cruces", "in", "GEOGRAPHIC_LOCATION", False),  # a stray function word
     ("Her husband states that he was at home", "he", "NAME", False),
     ("6. CLL followed by Dr. Eighmey.\n7. Coronary disease", "7", "NAME", False),  # no letter
     ("performed by Dr. Cermak in Las Cruces", "Las Cruces", "GEOGRAPHIC_LOCATION", True),
-    ("5. Hypertension.\n6. History of basal cell carcinoma", "History", "HOSPITAL", False),  # no institution noun
+    ("5. Hypertension.\n6. History of basal cell carcinoma", "History", "HOSPITAL", False),  # one word, line start
     ("born at Memorial Hospital, NSVD", "Memorial Hospital", "HOSPITAL", True),
+    ("Transferred from Mass General for ECMO", "Mass General", "HOSPITAL", True),
+    ("Transferred from Providence for ECMO", "Providence", "HOSPITAL", True),    # not at a sentence start
     ("transferred to Finard 12 overnight", "Finard 12", "WARD", True),
     ("involved either T6-T7 or T7-T8", "T7", "MEDICAL_RECORD_NUMBER", False),   # a spinal level
 ])
@@ -235,6 +240,10 @@ def test_a_span_without_an_identifier_in_it_is_dropped(detector, text, needle, l
 ])
 def test_a_murmur_grade_or_a_strength_is_not_a_date(detector, text, needle):
     assert not found(detector, text, needle, "DATE")
+
+
+def test_a_date_before_systolic_is_still_a_date(detector):
+    assert found(detector, "Hypotensive 11/28, systolic 70s, fluid given.", "11/28", "DATE")
 
 
 def test_a_place_before_a_number_of_years_is_not_a_ward(detector):

@@ -8,7 +8,8 @@ consult, psychiatry, paediatric, discharge or emergency note becomes a gold NAME
 mention of one placeholder in a note).  The notes keep their own length and wording: long
 dictated prose with the patient and the doctors named by title, several times each.
 
-Caveat: the shipped fill model was trained on MTSamples, so a synthetic note can be held as a
+Caveats: the only gold spans are these names after a title, the easiest kind to find (dates and
+places in the notes are not scored); the shipped fill model was trained on MTSamples, so a synthetic note can be held as a
 near-copy of a training document (its own source); privacy.py counts holds by reason.
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ def visit_rows(path: Path, limit: int = 0) -> list[dict]:
             text, keys = r["text"], {}
             out, spans, pos = [], [], 0
             for m in PLACEHOLDER.finditer(text):
-                key = m.group(0)
+                key = m.group(0).replace(".", "")  # "Dr. X" and "Dr X" are one person
                 keys.setdefault(key, _stand_in(len(keys)))
                 out.append(text[pos:m.start(1)])
                 start = sum(map(len, out))

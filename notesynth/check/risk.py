@@ -100,7 +100,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             if more_than_outside(value):
                 leaks.append(span)
         elif unplaced is not None and span.label == "DATE" and _BARE_DATE.fullmatch(value):
-            written = original[span.start:span.end].strip()  # as written: "May" the month, not "may"
+            written = original[span.start:span.end].strip()
             if _count_word(written, unplaced) > _count_word(written, outside):
                 leaks.append(span)
         elif len(value) >= 2 and f" {value} " in norm_out:
@@ -113,7 +113,9 @@ _BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + r"|(?:mon|tues|wednes|thu
 
 
 def _count_word(word: str, text: str) -> int:
-    return len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", text))
+    """Occurrences of ``word`` in any case; "may" and "march" in lower case are the verbs."""
+    found = re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+    return sum(1 for w in found if not (w.islower() and w in ("may", "march")))
 
 
 def _name_part_found(part: str, words, threshold: int) -> bool:
@@ -141,8 +143,8 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
 
 
 def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
-    """A NAME span of dictionary words (unknown.known_words), none of them in the original; an
-    institution of generic words only ("Medical Center"), or of dictionary words not written like
+    """A NAME of one dictionary word (unknown.known_words) at a sentence start that the original
+    never uses ("Le", "Gross" written by the fill model); an institution of generic words only ("Medical Center"), or of dictionary words not written like
     a name ("All health", "Echo and hospital": the fill model's words at a sentence start; "Rose
     Medical Center" is written like one)."""
     value = synthetic[span.start:span.end]
@@ -151,7 +153,13 @@ def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
         return False
     if span.label in INSTITUTION_LABELS:
         return generic_institution(value) or not any(w[0].isupper() for w in words[1:])
-    return span.label == "NAME" and not used.intersection(w.lower() for w in words)
+    # one word at a sentence start, after no title or family word: "Mary Brown" or "daughter
+    # Mary" written by a model is a name whatever the dictionary says
+    return (span.label == "NAME" and len(words) == 1 and words[0].lower() not in used
+            and _SENTENCE_START.search(synthetic, 0, span.start) is not None)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|^\s*)$")
 
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:

@@ -22,6 +22,7 @@ from .growth import grow
 from .notation import is_medical_notation
 from .normalise import NormalisedText, normalise_for_detection
 from .propagation import propagate
+from .recognizers.base import sentence_initial
 from .recognizers.dates import has_date_element
 
 logger = logging.getLogger(__name__)
@@ -127,32 +128,35 @@ def build_registry(config: DetectorConfig) -> RecognizerRegistry:
     return registry
 
 
-# words that are never an identifier on their own
+# words that are never an identifier on their own, written in lower case ("in", "he"; "An" may be a name)
 _FUNCTION_WORDS = frozenset("a an and at by for from in into of on or the to with he she him her his hers they "
                             "them their it its we us our i me my you your this that these those".split())
-# the nouns that make a run of ordinary words an institution's name ("Memorial Hospital")
-_INSTITUTION_NOUN = re.compile(rf"(?i:\b(?:{R.hospitals.KEYWORDS}|{R.wards.UNIT_NOUNS}|ward|floor|pod|icu|center|"
-                               r"centre|school|college|university|department|services?|agency|company|group|bank|"
-                               r"church|inc|llc|ltd|corp)\b)")
+# "may" the verb, not the month
+_MAY_VERB = re.compile(r"\s+(?:be|have|need|not|also|require|benefit|help|cause|continue|go|get|take|want|return|"
+                       r"come|do|use|develop|experience|improve|worsen|represent|indicate)\b", re.I)
 
 
-def _identifies(value: str, label: str) -> bool:
+def _identifies(text: str, start: int, end: int, label: str) -> bool:
     """Whether a detected span can identify anyone at all.  Whatever recognizer gave it (the
-    taggers learned "last week" from ASQ-PHI's labels), a span of function words only ("in",
-    "he"), a name without a letter ("7"), a date that names no day, month, year, weekday or
-    holiday ("last week", "end of", "may" the verb), or an institution of ordinary words with no
-    institution noun ("History") is dropped: a surrogate in its place changes what the note says,
-    and the checker then finds the original's ordinary word in the output as a leak."""
+    taggers learned "last week" from ASQ-PHI's labels), these are dropped: function words in lower
+    case ("in", "he"), a name without a letter ("7"), a date that names no day, month, year,
+    weekday or holiday ("last week", "end of"), "may" the verb, and a single dictionary word at a
+    sentence start taken for an institution ("6. History of ...").  A surrogate in their place
+    changes what the note says, and the checker then finds the original's word in the output as a
+    leak.  An institution of two words or more stays ("Mass General", "Sacred Heart")."""
+    value = text[start:end]
     words = re.findall(r"\w+", value)
-    if all(w.lower() in _FUNCTION_WORDS for w in words):
+    if value.islower() and all(w in _FUNCTION_WORDS for w in words):
         return False
     if label == "NAME":
         return bool(re.search(r"[^\W\d_]", value))
     if label == "DATE":
-        return has_date_element(value)
-    if label in INSTITUTION_LABELS:
-        return bool(_INSTITUTION_NOUN.search(value)) or not all(w.lower() in known_words() for w in words)
+        return has_date_element(value) and not (value.lower() == "may" and _MAY_VERB.match(text, end))
+    if label in INSTITUTION_LABELS and len(words) == 1 and sentence_initial(text, start):
+        return words[0].lower() not in known_words()
     return True
+
+
 _HONORIFIC_RE = re.compile(r"(?i:(?:" + "|".join(sorted(HONORIFICS | SPOKEN_HONORIFICS)) + r")\.?)(?:\s+|(?<=\.))")
 
 
@@ -191,7 +195,7 @@ class PhiDetector:
                 continue
             if is_eponym(text, r.start, r.end, label) or is_medical_notation(text, r.start, r.end, label):
                 continue
-            if not _identifies(text[r.start:r.end], label):
+            if not _identifies(text, r.start, r.end, label):
                 continue
             start = _past_honorifics(text, r.start, r.end) if label == "NAME" else r.start
             if start < r.end:

@@ -23,7 +23,7 @@ DEVICE = re.compile(
     r"passy[\s-]*muir|jackson[\s-]*pratt|miami[\s-]*j|salem[\s-]*sump|sengstaken[\s-]*blakemore|"
     r"yankauer|dobhoff|pleurx|mahurkar)\b", re.I)
 _LEVEL = r"(?:C[1-8]|T(?:1[0-2]|[1-9])|L[1-5]|S[1-5])"
-SPINAL_LEVEL = re.compile(rf"{_LEVEL}(?:\s?-\s?(?:{_LEVEL}|\d{{1,2}}))*")
+SPINAL_LEVEL = re.compile(rf"{_LEVEL}(?:-(?:{_LEVEL}|[1-9]|1[0-2])){{0,2}}")
 EXAM_ABBREVIATION = re.compile(r"(?:mae(?:x4)?|perrla?|pearla?|bue|ble|lue|rue|lle|rle)", re.I)
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)(\.?)[ \t]{1,2}$")
 

@@ -24,7 +24,8 @@ RELATIVE = re.compile(r"\b(?:last|this past|next)\s+(?:monday|tuesday|wednesday|
 # without one (the tagger learned a few from ASQ-PHI's labels)
 DATE_ELEMENT = re.compile(
     rf"\d|\b{MONTHS}(?![a-z])|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b|"
-    r"\b(?:christmas|xmas|thanksgiving|easter|hanukk?ah|passover|ramadan|diwali|halloween|new year)", re.I)
+    r"\b(?:christmas|xmas|thanksgiving|easter|hanukk?ah|chanukah|passover|ramadan|diwali|halloween|new year|"
+    r"yom kippur|rosh hashanah|eid|kwanzaa|lunar new year)|(?-i:[A-Z][a-z]+(?:['’]s)? Day)\b", re.I)
 # a weekday alone ("seen Monday", "SAT AM"): days of the week narrow a date; abbreviations are
 # too ambiguous ("Sat" = saturation, "Wed" = wedge) so only full names count
 WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:['’]?s)?\b", re.I)
@@ -79,7 +80,7 @@ PROCEDURE_WORD = re.compile(r"(?:[a-z]+(?:ectomy|otomy|ostomy|plasty|pexy)|\b(?:
 YEAR_AFTER_IN = re.compile(r"\bin\s+((?:19\d\d|20[0-4]\d))\b(?!\s*(?:[.,:-]\d|/|%|cc|ml|out\b|mg|units?))", re.I)
 # numbers after these are ratios/values, not dates ("BP 120/80", "I/O 1200/800")
 RATIO_BEFORE = re.compile(
-    r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|grade|power|"
+    r"\b(?:bp|sbp|dbp|nbp|abp|nibp|map|i/o|i\s?&\s?o|in/out|ratio|pap|pa|pcwp|abg|vbg|gcs|pupils|strength|"
     r"percocet|vicodin|lortab|tylox|norco|dose|tabs?|"
     r"pain|scale|score|rated|rates|level|"
     r"psv?|peep|cpap|bipap|simv|imv|a/?c|ac|vent|settings?|tv|vt|ie|i:e|ips|epap|ipap|"
@@ -112,13 +113,17 @@ RANGE_AFTER = re.compile(
     r"l\b|lit(?:er|re)s?|lpm|%|/|beats?|breaths|bpm|cm|mm|words?|stools?|bm|loose|pillows|ppl|people|persons?|"
     r"assist|pts?\b|points?|[rw]bcs|units?|['’]s|s\b|mc\w*|mg|cc|ml|\+|-|\.\d|,\s*\d|\d)", re.I)
 # values, not dates, when these follow: "3/5 peep", "4/4 bottles"
-VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm|(?:holo|pan)?systol|diastol|murmur)", re.I)
+VALUE_AFTER = re.compile(r"^\s*(?:peep|bottles?|sets?\b|[a-z]*bpm)", re.I)
+# a murmur grade or a strength ("grade 2/6 systolic murmur", "power 4/5"): n/4, n/5 or n/6 only,
+# so "hypotensive 11/28, systolic 70s" stays a date
+GRADE_AFTER = re.compile(r"^\s*(?:(?:holo|pan)?systol|diastol|murmur)", re.I)
+GRADE_BEFORE = re.compile(r"\b(?:grade|power|strength)\s*[:=]?\s*$", re.I)
+GRADE = re.compile(r"([0-6])/([456])")
 
 
 def has_date_element(value: str) -> bool:
-    """``value`` names a day, a month, a year or a holiday (DATE_ELEMENT); "may" or "march" alone
-    in lower case is the verb."""
-    return bool(DATE_ELEMENT.search(value)) and value.strip() not in ("may", "march", "mar")
+    """``value`` names a day, a month, a year or a holiday (DATE_ELEMENT)."""
+    return bool(DATE_ELEMENT.search(value))
 
 
 def _numeric_ok(text: str, m: re.Match) -> bool:
@@ -152,6 +157,9 @@ def is_value(text: str, start: int, end: int) -> bool:
     unless that is an IV site ("R AC 3-10")."""
     before, after = text[max(0, start - 30):start], text[end:end + 8]
     if VALUE_AFTER.match(after) or (UNIT_AFTER.match(after) and not GRAM_AFTER.match(after)):
+        return True
+    grade = GRADE.fullmatch(text[start:end])
+    if grade and int(grade.group(1)) <= int(grade.group(2)) and (GRADE_AFTER.match(after) or GRADE_BEFORE.search(before)):
         return True
     return bool(RATIO_BEFORE.search(before)) and not ANTECUBITAL.search(before)
 
