@@ -156,6 +156,7 @@ def test_residual_spans_are_those_not_on_a_placed_surrogate():
     ("Seen by Dr. Quillibrand today.", "Quillibrand", True),            # no English word: a name
     ("Discussed with daughter Mary today.", "Mary", True),              # not at a sentence start
     ("Abdomen soft. Mary Brown called.", "Mary Brown", True),           # two words: a person's name
+    ("Abdomen soft. Mary called twice.", "Mary", True),                 # a first name
     ("Abdomen soft. Gross with normal bowel sounds.", "Gross", True),   # ... and one the original uses (below)
 ])
 def test_a_residual_name_of_words_the_original_never_uses_is_the_fill_models_own(output, value, counts):

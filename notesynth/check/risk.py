@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz
 
+from notesynth.phi.lexicon import first_names
 from notesynth.protect import is_medical_word
 from notesynth.spans import INSTITUTION_LABELS, Span
 from notesynth.text import MONTH_RE, TITLES, generic_institution, normalise
@@ -143,8 +144,8 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
 
 
 def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
-    """A NAME of one dictionary word (unknown.known_words) at a sentence start that the original
-    never uses ("Le", "Gross" written by the fill model); an institution of generic words only ("Medical Center"), or of dictionary words not written like
+    """A NAME of one dictionary word (unknown.known_words), no first name, at a sentence start,
+    that the original never uses ("Le", "Gross" written by the fill model); an institution of generic words only ("Medical Center"), or of dictionary words not written like
     a name ("All health", "Echo and hospital": the fill model's words at a sentence start; "Rose
     Medical Center" is written like one)."""
     value = synthetic[span.start:span.end]
@@ -153,9 +154,11 @@ def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
         return False
     if span.label in INSTITUTION_LABELS:
         return generic_institution(value) or not any(w[0].isupper() for w in words[1:])
-    # one word at a sentence start, after no title or family word: "Mary Brown" or "daughter
-    # Mary" written by a model is a name whatever the dictionary says
+    # one word at a sentence start, and no first name: "Mary Brown", "daughter Mary" or "Mary
+    # called" written by a model is a name whatever the dictionary says (a model adapted on a
+    # site's notes could have learned one the detector missed there)
     return (span.label == "NAME" and len(words) == 1 and words[0].lower() not in used
+            and words[0].lower() not in first_names()
             and _SENTENCE_START.search(synthetic, 0, span.start) is not None)
 
 
