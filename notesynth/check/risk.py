@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from notesynth.phi.lexicon import first_names
 from notesynth.protect import is_medical_word
 from notesynth.spans import INSTITUTION_LABELS, Span
-from notesynth.text import MONTH_RE, TITLES, generic_institution, normalise
+from notesynth.text import MONTH_RE, TITLES, WEEKDAYS, generic_institution, normalise
 from notesynth.unknown import known_words
 
 
@@ -110,7 +110,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
 
 
 # a year, a month or a weekday alone
-_BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day")
+_BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + "|" + "|".join(WEEKDAYS))
 
 
 def _count_word(word: str, text: str) -> int:

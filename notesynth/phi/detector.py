@@ -221,21 +221,25 @@ class PhiDetector:
 
     def detect(self, text: str) -> List[Span]:
         view = normalise_for_detection(text)
+        self._prefetch([view.text])
         artifacts = self.nlp_engine.process_text(view.text, "en")
         return self._analyze(view, artifacts)
+
+    def _prefetch(self, texts: List[str]) -> None:
+        """Each tagger predicts the notes in one pass, the ensemble's members side by side (a graph
+        run leaves the GIL; each member's spans do not depend on the other's)."""
+        taggers = [rec for rec in self.registry.recognizers if hasattr(rec, "prefetch")]
+        todo = [t for t in texts if t.strip()]
+        if len(taggers) > 1 and todo:
+            with ThreadPoolExecutor(len(taggers)) as pool:
+                list(pool.map(lambda rec: rec.prefetch(todo), taggers))
+        elif taggers and todo:
+            taggers[0].prefetch(todo)
 
     def detect_many(self, texts: List[str]) -> List[List[Span]]:
         nlp = self.nlp_engine.get_nlp("en")
         views = [normalise_for_detection(t) for t in texts]
-        # each tagger predicts the whole batch in one pass, the ensemble's members side by side
-        # (a graph run leaves the GIL; each member's spans do not depend on the other's)
-        taggers = [rec for rec in self.registry.recognizers if hasattr(rec, "prefetch")]
-        todo = [v.text for v in views if v.text.strip()]
-        if len(taggers) > 1:
-            with ThreadPoolExecutor(len(taggers)) as pool:
-                list(pool.map(lambda rec: rec.prefetch(todo), taggers))
-        elif taggers:
-            taggers[0].prefetch(todo)
+        self._prefetch([v.text for v in views])
         out = []
         for view, doc in zip(views, nlp.pipe([v.text for v in views], batch_size=self.config.batch_size)):
             out.append(self._analyze(view, self.nlp_engine._doc_to_nlp_artifact(doc, "en")))
