@@ -99,7 +99,8 @@ def main() -> None:
     rows = load_jsonl(args.data, None)
     if args.visit_notes:
         source = args.resurrogate or "pkg"
-        rows = make_dataset(visit_rows(SHARED / "corpus" / "mtsamples.jsonl"), source, set(), args.seed)
+        rows = make_dataset(visit_rows(SHARED / "corpus" / "mtsamples.jsonl"), source, set(), args.seed,
+                            consistent=not args.per_mention)
         print(f"visit notes (MTSamples, name placeholders re-drawn from {source!r})")
     elif args.resurrogate:
         if not args.all_patients:

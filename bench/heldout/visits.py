@@ -32,7 +32,7 @@ def _stand_in(i: int) -> str:
     return "Doe" + "abcdefghijklmnopqrstuvwxyz"[i % 26] * (1 + i // 26)
 
 
-def visit_rows(path: Path, limit: int = 0) -> list[dict]:
+def visit_rows(path: Path) -> list[dict]:
     """Rows {"id", "text", "spans"} of the visit notes that name someone, in file order."""
     rows = []
     with open(path, encoding="utf-8") as fh:
@@ -53,6 +53,4 @@ def visit_rows(path: Path, limit: int = 0) -> list[dict]:
             if spans:
                 out.append(text[pos:])
                 rows.append({"id": f"mts-{r['id']}", "text": "".join(out), "spans": spans})
-                if limit and len(rows) >= limit:
-                    break
     return rows

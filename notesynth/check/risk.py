@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from rapidfuzz import fuzz
 
 from notesynth.phi.lexicon import first_names
+from notesynth.phi.recognizers.base import sentence_initial
 from notesynth.protect import is_medical_word
 from notesynth.spans import INSTITUTION_LABELS, Span
 from notesynth.text import MONTH_RE, TITLES, WEEKDAYS, generic_institution, normalise
@@ -80,9 +81,9 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
     stands for another event's month, shifted like every date of the note."""
     norm_out = f" {normalise(synthetic)} "
     out_counts = Counter(norm_out.split())
-    outside_counts = Counter(normalise(_blank(original, phi)).split())
-    unplaced = _blank(synthetic, placed) if placed is not None else None
     outside = _blank(original, phi)
+    outside_counts = Counter(normalise(outside).split())
+    unplaced = _blank(synthetic, placed) if placed is not None else None
     leaks = []
 
     def more_than_outside(token: str) -> bool:
@@ -131,11 +132,10 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
                    synthetic: str | None = None) -> list[Span]:
     """Detected PHI in the output that does not sit on a surrogate the pipeline placed.
 
-    Given the two texts, a "name" made only of ordinary English words that the original never
-    uses is left out, and so is an institution that names no place (_foreign_words): the fill model writes vocabulary words, and one of them read as a name at
-    a sentence start ("Le", "Gross", "Hall accident") is nobody's identity in this note, whose
-    identity is in its original.  A word of the original (a name every detector missed, kept
-    or written back) still counts."""
+    Given the two texts, the fill model's own words are left out (_foreign_words): it writes
+    vocabulary words, and one read as a name at a sentence start ("Le", "Gross") is nobody's
+    identity in this note, whose identity is in its original.  A word of the original (a name
+    every detector missed, kept or written back) still counts."""
     residual = [s for s in found_in_output if not any(s.overlaps(p) for p in placed)]
     if original is None or synthetic is None:
         return residual
@@ -144,25 +144,20 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
 
 
 def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
-    """A NAME of one dictionary word (unknown.known_words), no first name, at a sentence start,
-    that the original never uses ("Le", "Gross" written by the fill model); an institution of generic words only ("Medical Center"), or of dictionary words not written like
-    a name ("All health", "Echo and hospital": the fill model's words at a sentence start; "Rose
-    Medical Center" is written like one)."""
+    """Dictionary words (unknown.known_words) that name no one: a NAME of one word, not a first
+    name, at a sentence start, that the original never uses; an institution of generic words
+    ("Medical Center") or of words not written like a name ("All health"; "Rose Medical Center"
+    is written like one).  "Mary Brown", "daughter Mary" or "Mary called" written by a model
+    still count: a model adapted on a site's notes could have learned a name the detector
+    missed there."""
     value = synthetic[span.start:span.end]
     words = re.findall(r"[A-Za-z]+", value)
     if not words or not all(w.lower() in known_words() for w in words):
         return False
     if span.label in INSTITUTION_LABELS:
         return generic_institution(value) or not any(w[0].isupper() for w in words[1:])
-    # one word at a sentence start, and no first name: "Mary Brown", "daughter Mary" or "Mary
-    # called" written by a model is a name whatever the dictionary says (a model adapted on a
-    # site's notes could have learned one the detector missed there)
     return (span.label == "NAME" and len(words) == 1 and words[0].lower() not in used
-            and words[0].lower() not in first_names()
-            and _SENTENCE_START.search(synthetic, 0, span.start) is not None)
-
-
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]\s*|^\s*)$")
+            and words[0].lower() not in first_names() and sentence_initial(synthetic, span.start))
 
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:

@@ -230,11 +230,10 @@ class PhiDetector:
         run leaves the GIL; each member's spans do not depend on the other's)."""
         taggers = [rec for rec in self.registry.recognizers if hasattr(rec, "prefetch")]
         todo = [t for t in texts if t.strip()]
-        if len(taggers) > 1 and todo:
-            with ThreadPoolExecutor(len(taggers)) as pool:
-                list(pool.map(lambda rec: rec.prefetch(todo), taggers))
-        elif taggers and todo:
-            taggers[0].prefetch(todo)
+        if not taggers or not todo:
+            return
+        with ThreadPoolExecutor(len(taggers)) as pool:
+            list(pool.map(lambda rec: rec.prefetch(todo), taggers))
 
     def detect_many(self, texts: List[str]) -> List[List[Span]]:
         nlp = self.nlp_engine.get_nlp("en")

@@ -2,7 +2,7 @@
 
 | kind | training source |
 |---|---|
-| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus a share of made-up names (`--made-up-names`, 12% for the shipped tagger, from a syllable generator; `--letter-strings` makes a share of those random letter strings, 0 for the shipped tagger), so the model cannot lean on a list or a spelling and learns the context; the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
+| first / last names | Faker person providers of TRAIN_NAME_LOCALES (the product's own 7 locales plus 18 others), transliterated with anyascii (the shipped tagger was trained with unidecode's transliteration; anyascii replaced it: unidecode is GPL), en_US/en_GB names drawn 3x as often (common names that are also words); plus a share of made-up names (`--made-up-names`, from a syllable generator; `--letter-strings` makes a share of those random letter strings: 12% and 0 for models/phi-tagger, 35% and half for models/phi-tagger-2), so the model cannot lean on a list or a spelling and learns the context; the training script also keeps the file's own surrogate for a share of spans (--keep-original) |
 | cities, states, streets | Faker address providers of TRAIN_ADDRESS_LOCALES, transliterated |
 | hospitals, wards, orgs | patterns over the name/city pools above |
 | dates | every format in `augment.DATE_FORMATS` (dates are formats, not a list) |
@@ -141,7 +141,7 @@ def made_up_maker(letter_share: float):
     return made_up_name
 
 
-# the shipped tagger's recipe (settings of the training script: --made-up-names, --letter-strings)
+# models/phi-tagger's recipe, the training script's defaults (--made-up-names, --letter-strings)
 MADE_UP_NAME_RATE = 0.12
 LETTER_STRING_SHARE = 0.0
 
