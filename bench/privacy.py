@@ -16,9 +16,11 @@ notes are used (bench/heldout/split.py): the honest figure.  The dev file's own 
 come from Faker, which the detector's name lists also come from.
 With --visit-notes the notes are dictated visit notes instead (MTSamples office, progress and
 consult notes whose name placeholders become held-out surnames, bench/heldout/visits.py), with
---resurrogate's source (pkg by default).
+--resurrogate's source (pkg by default); with --specialty-notes, the notes of every other
+specialty (operative reports, urology, neurology...), which no analysis read.
     .venv/bin/python bench/privacy.py [--limit N] [--plants 500] [--resurrogate pkg] [--all-patients]
     .venv/bin/python bench/privacy.py --visit-notes [--resurrogate xloc]
+    .venv/bin/python bench/privacy.py --specialty-notes [--resurrogate xloc]
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from _common import SHARED, load_audit, load_jsonl, parse_setting, peak_rss_mb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from heldout.dataset import make_dataset  # noqa: E402
 from heldout.split import is_heldout  # noqa: E402
-from heldout.visits import visit_rows  # noqa: E402
+from heldout.visits import specialty_rows, visit_rows  # noqa: E402
 
 from notesynth import SynthConfig, Synthesizer  # noqa: E402
 from notesynth.check.risk import score  # noqa: E402
@@ -93,15 +95,20 @@ def main() -> None:
                     help="the learned PHI tagger on the original (default: as synth)")
     ap.add_argument("--visit-notes", action="store_true",
                     help="dictated visit notes with held-out surnames (MTSamples placeholders) instead of --data")
+    ap.add_argument("--specialty-notes", action="store_true",
+                    help="the same for the dictated notes of every other MTSamples specialty (369 notes no "
+                         "analysis read)")
     args = ap.parse_args()
 
     audited = load_audit().get(Path(args.data).name, set())
     rows = load_jsonl(args.data, None)
-    if args.visit_notes:
+    if args.visit_notes or args.specialty_notes:
         source = args.resurrogate or "pkg"
-        rows = make_dataset(visit_rows(SHARED / "corpus" / "mtsamples.jsonl"), source, set(), args.seed,
+        read = visit_rows if args.visit_notes else specialty_rows
+        rows = make_dataset(read(SHARED / "corpus" / "mtsamples.jsonl"), source, set(), args.seed,
                             consistent=not args.per_mention)
-        print(f"visit notes (MTSamples, name placeholders re-drawn from {source!r})")
+        print(f"{'visit' if args.visit_notes else 'specialty'} notes (MTSamples, name placeholders re-drawn "
+              f"from {source!r})")
     elif args.resurrogate:
         if not args.all_patients:
             rows = [r for r in rows if is_heldout(r["id"])]

@@ -87,6 +87,11 @@ class SynthConfig:
                                               "words, nor medical terms, nor short abbreviations (privacy by "
                                               "construction: names no detector finds do not survive).")
     check_overlap: bool = _setting(True, "Score source overlap (off for redaction, where all non-PHI text is kept by design).")
+    count_kept_facts: bool = _setting(False, "Count the medical facts kept verbatim by design (measures, lab values, medical "
+                                             "terms, headers: protect.py) in the source-overlap score; off, the overlap "
+                                             "is that of the words synth could have re-generated, so a kept list of "
+                                             "diagnoses or a lab panel does not hold a note that was re-written around "
+                                             "it. On: stricter, more notes held.")
     max_note_chars: int = _setting(1_000_000, "Longer notes are reported as errors.")
 
     def validate(self) -> "SynthConfig":

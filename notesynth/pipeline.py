@@ -18,6 +18,7 @@ from notesynth.check import Checker, RiskReport, Vocabulary, settings_from_confi
 from notesynth.check.memorization import MemorizationIndex
 from notesynth.config import SynthConfig
 from notesynth.infill import FillJob, Infiller, InfillSettings
+from notesynth.infill.vocabulary import phi_words
 from notesynth.masking import MaskPlan, plan as make_plan, remap_spans, render, render_kept
 from notesynth.phi.detector import shared_detector
 from notesynth.protect import protect
@@ -306,14 +307,14 @@ class Synthesizer:
         if not need:
             return
         try:
-            done = self.infiller.fill([FillJob(j.plan, j.seed) for j in need])
+            done = self.infiller.fill([FillJob(j.plan, j.seed, phi_words(j.text, j.phi)) for j in need])
             for job, fills in zip(need, done):
                 job.fills = fills
         except Exception:
             # isolate the failing note: retry one by one (outputs are batch-independent)
             for job in need:
                 try:
-                    job.fills = self.infiller.fill([FillJob(job.plan, job.seed)])[0]
+                    job.fills = self.infiller.fill([FillJob(job.plan, job.seed, phi_words(job.text, job.phi))])[0]
                 except Exception as exc:
                     job.fill_error = exc
 

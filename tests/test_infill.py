@@ -11,6 +11,7 @@ from notesynth.infill import FillJob, Infiller, InfillSettings, ModelLoadError
 from notesynth.infill.loop import window_spans
 from notesynth.text import match_case
 from notesynth.masking import plan, render
+from notesynth.spans import Span
 from notesynth.surrogates import SurrogateMaker
 
 
@@ -152,6 +153,40 @@ def test_fills_never_write_titles_dates_or_placeholders(infiller):
     assert not any(bool(infiller.start_ok[vocab[w]]) for w in present)
     assert bool(infiller.start_ok[vocab["the"]])  # ordinary words stay allowed
     assert {"inc", "llc"} <= IDENTITY_FILLS  # "Ancef Inc" reads as a company (residual ORGANIZATION)
+
+
+def test_fills_never_write_first_names_or_months(infiller):
+    """A fill that writes "Richard" or "may" before a kept "2005" puts a name or a date in the
+    output the checker must hold; first names that are ordinary words ("mark", "hope") stay."""
+    from notesynth.infill.vocabulary import fill_allowed, first_name_fills
+
+    assert {"richard", "mary", "taylor", "ray"} <= first_name_fills()
+    assert not any(fill_allowed(w) for w in ("richard", "Mary", "may", "march", "june"))
+    assert all(fill_allowed(w) for w in ("mark", "hope", "the", "family"))
+    vocab = infiller.tokenizer.get_vocab()
+    names = [w for w in first_name_fills() if w in vocab]
+    assert names, "the test model's vocabulary should hold some first names"
+    assert not any(bool(infiller.start_ok[vocab[w]]) for w in names)
+
+
+def test_a_fill_never_writes_a_word_of_its_notes_phi(infiller, sample_rows):
+    """``FillJob.banned`` (the words of the note's PHI, ``vocabulary.phi_words``): a surrogate
+    replaced "Mr. Case", and a fill may not write "case" back elsewhere.  Banning the words the
+    same fill wrote without the ban changes every one of them."""
+    from notesynth.infill.vocabulary import phi_words
+
+    text = sample_rows[2]["text"]
+    free = infiller.fill([_job(text, 5, ratio=0.6)])[0]
+    written = frozenset(w.lower() for w in free.values())
+    assert len(written) >= 5
+    banned = infiller.fill([FillJob(_job(text, 5, ratio=0.6).plan, 5, written)])[0]
+    assert set(banned) == set(free)
+    assert not {w.lower() for w in banned.values()} & written
+    note = "Mr. Case Hart seen with Dr. O'Neil on 3/4."
+    phi = [Span(note.index("Case"), note.index(" seen"), "NAME"),
+           Span(note.index("O'Neil"), note.index(" on"), "NAME"),
+           Span(note.index("3/4"), note.index("3/4") + 3, "DATE")]
+    assert phi_words(note, phi) == {"case", "hart", "neil"}
 
 
 @pytest.mark.parametrize("pieces", [1, 3])

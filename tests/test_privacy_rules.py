@@ -3,6 +3,7 @@ propagation, the unknown-word rule, and detection on text with accents, other sc
 and invisible characters."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -128,6 +129,46 @@ def test_a_dictated_visit_note_with_many_dates_is_written_without_its_names(tiny
         res = Synthesizer(SynthConfig(model=str(tiny_model), seed=seed), detector=detector).synthesize(VISIT_NOTE, "v1")
         assert res.status == "written", res.report.reasons if res.report else res.error
         assert not re.search(r"(?i)kowalczyk|ostrander", res.text)
+
+
+DIAGNOSIS_NOTE = (
+    "HISTORY: Mr. Kowalczyk was brought over from the nursing home by his daughter, who stayed with him "
+    "through the afternoon and answered every question about the recent weeks at home. He has been more "
+    "tired and has eaten little since the last visit.\n\nDISCHARGE DIAGNOSES: 1. Right hemicolectomy. "
+    "2. Anemia. 3. Hospital acquired pneumonia. 4. Hypertension. 5. Congestive heart failure. 6. Seizure "
+    "disorder. 7. Chronic kidney disease. 8. Hyperlipidemia.\n\nPROCEDURES PERFORMED: 1. Colonoscopy. "
+    "2. Right hemicolectomy.\n\nLABS: Sodium 134, potassium 4.0, chloride 101, bicarb 26, BUN 19, "
+    "creatinine 1.0, glucose 73, calcium 8.4, INR 0.96, TSH 0.74.\n\nPLAN: Mr. Kowalczyk will return "
+    "to the clinic with his daughter in two weeks.")
+
+
+def test_a_note_written_around_its_kept_diagnoses_is_not_held_as_a_copy(tiny_model, tmp_path):
+    """Issue 11, item 6: a list of diagnoses and a lab panel are kept verbatim by design, and the
+    overlap check read them as copying (a verbatim run of 30 words whatever the fills) and held the
+    note after every retry.  They count no more (``count_kept_facts``, off by default); set on in
+    a config file, the note is held as before.  Through the CLI, without the name."""
+    from typer.testing import CliRunner
+
+    from notesynth.cli import app
+
+    notes = tmp_path / "in"
+    notes.mkdir()
+    (notes / "d1.txt").write_text(DIAGNOSIS_NOTE)
+    runner = CliRunner()
+    strict = tmp_path / "strict.toml"
+    strict.write_text("count_kept_facts = true\n")
+    status = {}
+    for name, extra in (("default", []), ("strict", ["--config", str(strict)])):
+        out = tmp_path / name
+        res = runner.invoke(app, ["synth", str(notes), str(out), "--model", str(tiny_model), "--seed", "0", *extra])
+        rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+        status[name] = rows[0]["status"]
+        assert res.exit_code == (0 if status[name] == "written" else 1), res.output[-1000:]
+        if status[name] == "written":
+            assert "kowalczyk" not in (out / "d1.txt").read_text().lower()
+        else:
+            assert rows[0]["risk"]["reasons"][0].startswith("source overlap"), rows[0]["risk"]
+    assert status == {"default": "written", "strict": "held"}
 
 
 DATES = ["extubated 7-18", "returned to OR on 4-4", "seen 15.7.2023", "on 7.15.2023", "DOB 18/7/2023",

@@ -18,6 +18,7 @@ from notesynth.cli import app
 from notesynth.check.memorization import INDEX_FILE, MemorizationIndex
 from notesynth.check.risk import (RiskSettings, distinctive_overlap, leaked_spans, longest_verbatim_run,
                             residual_spans, score)
+from notesynth.protect import protect
 from notesynth.spans import Span
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,14 +158,19 @@ def test_residual_spans_are_those_not_on_a_placed_surrogate():
     ("Discussed with daughter Mary today.", "Mary", True),              # not at a sentence start
     ("Abdomen soft. Mary Brown called.", "Mary Brown", True),           # two words: a person's name
     ("Abdomen soft. Mary called twice.", "Mary", True),                 # a first name
-    ("Abdomen soft. Gross with normal bowel sounds.", "Gross", True),   # ... and one the original uses (below)
+    ("Abdomen soft. Gross with normal bowel sounds.", "Gross", True),   # ... and one the original capitalises (below)
+    ("Cranial nerves IX, White, and XII intact.", "White", False),      # the fill's word in mid-sentence
+    ("Cranial nerves IX, White Hill, and XII.", "White Hill", False),
+    ("Abdomen soft. Plan discussed with all grandchildren.", "grandchildren", False),
+    ("Abdomen soft. Plan discussed with the patient.", "patient", True),  # lower case, and the original's
 ])
 def test_a_residual_name_of_words_the_original_never_uses_is_the_fill_models_own(output, value, counts):
-    """The fill model writes vocabulary words; one read as a name at a sentence start is no one's
-    identity in this note.  A word of the original, a word no vocabulary holds, a word after a
-    title or family word and a two-word name still count (a model adapted on a site's notes could
-    have learned a name the detector missed there)."""
-    original = "Abdomen soft, nontender. Plan discussed with the patient."
+    """The fill model writes ordinary words and no first names; one read as a name is no one's
+    identity in this note.  Kept text keeps its case, so a capitalised word the original never
+    capitalises (or a lower-case one it never uses) was the fill's.  A word the original writes
+    so, a word no vocabulary holds and a first name still count (a model adapted on a site's notes
+    could have learned a name the detector missed there)."""
+    original = "Abdomen soft, nontender. Plan discussed with the patient. No white patches on exam."
     if value == "Gross" and counts:
         original += " Mr. Gross called."
     found = [_span(output, value, "NAME")]
@@ -290,8 +296,65 @@ def test_longest_verbatim_run_matches_brute_force():
         assert longest_verbatim_run(a, b) == _brute_run(a, b) == longest_verbatim_run(b, a), (a, b)
 
 
+def _brute_weighted_run(a: str, b: str, facts: list) -> int:
+    """The run counting only the original's words outside ``facts``, by the quadratic table."""
+    tokens = list(re.finditer(r"\w+", a))
+    x = [m.group().lower() for m in tokens]
+    w = [0 if any(f.start <= m.start() < f.end for f in facts) else 1 for m in tokens]
+    y = re.findall(r"\w+", b.lower())
+    best = 0
+    prev = [(0, 0)] * (len(y) + 1)
+    for i in range(1, len(x) + 1):
+        cur = [(0, 0)] * (len(y) + 1)
+        for j in range(1, len(y) + 1):
+            if x[i - 1] == y[j - 1]:
+                cur[j] = (prev[j - 1][0] + 1, prev[j - 1][1] + w[i - 1])
+                best = max(best, cur[j][1])
+        prev = cur
+    return best
+
+
+def test_longest_verbatim_run_without_the_kept_facts_matches_brute_force():
+    rng = random.Random(11)
+    vocab = ["pt", "bp", "stable", "on", "vent", "the", "and", "given"]
+    for _ in range(150):
+        a = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
+        b = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
+        starts = [m.start() for m in re.finditer(r"\w+", a)]
+        facts = [Span(i, i + 2, "MEDICAL") for i in starts if rng.random() < 0.4]
+        assert longest_verbatim_run(a, b, facts) == _brute_weighted_run(a, b, facts), (a, b, facts)
+
+
+LISTS = ("DISCHARGE DIAGNOSES: 1. Right hemicolectomy. 2. Anemia. 3. Hospital acquired pneumonia. "
+         "4. Hypertension. 5. Congestive heart failure. 6. Seizure disorder. PROCEDURES PERFORMED: "
+         "1. Colonoscopy. 2. Right hemicolectomy. LABS: Sodium 134, potassium 4.0, chloride 101, "
+         "bicarb 26, BUN 19, creatinine 1.0, glucose 73, calcium 8.4, INR 0.96.")
+STORY = ("The patient was brought over from the nursing home by her daughter, who stayed with her "
+         "through the afternoon and answered every question about the recent weeks at home.")
+RETOLD = ("The woman was sent in from the care home by her niece, who sat with her all through the "
+          "evening and told us each thing about the last days she spent there.")
+
+
+def test_kept_medical_facts_do_not_count_in_the_overlap_unless_asked():
+    """A list of diagnoses and a lab panel are kept verbatim by design (protect.py): a note
+    re-written around them passes; a copy of its narrative still fails, and with
+    ``count_kept_facts`` the kept list fails the note as before."""
+    original = f"{STORY} {LISTS}"
+    synthetic = f"{RETOLD} {LISTS}"
+    facts = protect(original)
+    assert longest_verbatim_run(original, synthetic) >= 40
+    assert longest_verbatim_run(original, synthetic, facts) <= 6
+    rare = lambda w: False  # noqa: E731  every word distinctive
+    assert score(original, synthetic, [], [], RiskSettings(), rare).passed
+    strict = score(original, synthetic, [], [], RiskSettings(count_kept_facts=True), rare)
+    assert not strict.passed and strict.overlap_failed
+    copy = score(original, f"{STORY} {LISTS}", [], [], RiskSettings(), rare)
+    assert not copy.passed and copy.overlap_failed
+
+
 # ------------------------------------------------------------------ 5. score
-WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
+# no medical word among them ("echo" is one: kept facts do not count in the overlap)
+WORDS = ("alpha bravo charlie delta ember foxtrot golf hotel india juliet kilo lima mike november "
          "oscar papa quebec romeo sierra tango uniform victor").split()
 NEW = "one two three four five six seven eight nine ten".split()  # digits spelt: still words
 assert len(WORDS) == 22
@@ -633,6 +696,19 @@ def test_a_medical_word_taken_for_a_name_leaks_only_beyond_its_uses_outside_phi(
     orig2 = "Seen by Dr. Foote. Foote to follow."  # an ordinary surname still leaks on any mention
     phi2 = [Span(12, 17, "NAME"), Span(19, 24, "NAME")]
     assert leaked_spans(orig2, "Seen by Dr. Lane. Foote to follow.", phi2)
+
+
+def test_an_ordinary_word_in_no_name_list_leaks_only_beyond_its_uses_outside_phi():
+    """A tagger read "further" in "He further stated" as a name: the fill's "further" elsewhere
+    puts nothing back.  One more than the original has outside PHI is a leak; a word that is
+    also a surname ("Case") leaks on any mention, as before."""
+    orig = "He further stated that the pain was worse. No further studies."
+    phi = [Span(orig.index("further"), orig.index("further") + 7, "NAME")]
+    assert leaked_spans(orig, "She then stated that the pain was worse. No further studies.", phi) == []
+    assert leaked_spans(orig, "She further stated that the pain was worse. No further studies.", phi) == phi
+    orig2 = "Chiropractic Case History reviewed. Plan as before."
+    phi2 = [Span(13, 17, "NAME")]
+    assert leaked_spans(orig2, "Chiropractic Form History reviewed. A case was made.", phi2) == phi2
 
 
 def test_check_many_is_check_per_note_with_one_detection_pass():

@@ -46,7 +46,8 @@ class Vocabulary:
 def settings_from_config(config, **overrides) -> RiskSettings:
     """The checker's part of a SynthConfig."""
     values = dict(max_risk=config.max_risk, fail_on_residual_phi=config.fail_on_residual_phi,
-                  check_overlap=config.check_overlap, name_fuzz=config.name_fuzz, run_scale=config.run_scale,
+                  check_overlap=config.check_overlap,
+                  count_kept_facts=config.count_kept_facts, name_fuzz=config.name_fuzz, run_scale=config.run_scale,
                   memorization_threshold=config.memorization_threshold)
     values.update(overrides)
     return RiskSettings(**values)

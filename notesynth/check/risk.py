@@ -4,6 +4,8 @@ Checks (each a field of ``RiskReport``; none stores PHI text):
 1. leaked PHI     - a PHI string of the original (normalised; fuzzy for names) in the output;
 2. residual PHI   - PHI the detector finds in the output that the pipeline did not put there;
 3. source overlap - share of the original's distinctive trigrams that survive, longest verbatim run;
+                    both over the words synth could have re-generated: the medical facts it keeps
+                    by design (``protect``) are not counted unless ``count_kept_facts``;
 4. memorisation   - nearest training document by MinHash (when the model ships an index).
 
 Risk score (0..1): 1.0 on any leak, on residual PHI (when it fails, the default) or on a
@@ -18,9 +20,8 @@ from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz
 
-from notesynth.phi.lexicon import first_names
-from notesynth.phi.recognizers.base import sentence_initial
-from notesynth.protect import is_medical_word
+from notesynth.phi.lexicon import first_names, ordinary_non_names
+from notesynth.protect import is_medical_word, protect
 from notesynth.spans import INSTITUTION_LABELS, Span
 from notesynth.text import MONTH_RE, TITLES, WEEKDAYS, generic_institution, normalise
 from notesynth.unknown import known_words
@@ -35,6 +36,7 @@ class RiskSettings:
     run_scale: int = 40            # longest verbatim run (words) that scores 1.0 on its own
     memorization_threshold: float = 0.8
     check_overlap: bool = True
+    count_kept_facts: bool = False  # the medical facts kept by design count in the overlap score
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,9 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
                  placed: list[Span] | None = None) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
-    Initials, two-digit numbers and medical words are also ordinary note text ("C" for with,
-    "sat 94", "foot" where a detector took "Foot:" for a name): one of them leaks when the
+    Initials, two-digit numbers, medical words and ordinary words in no name list are also
+    ordinary note text ("C" for with, "sat 94", "foot" where a detector took "Foot:" for a name,
+    "further" in "he further stated"): one of them leaks when the
     output holds it more often than the original does outside its PHI, so a kept "sat 94" is
     no leak but a "94" put back is.  A surrogate that reads as another PHI value of the note
     counts too (masking re-seeds the surrogates so that it does not happen).  A year, a month or
@@ -95,7 +98,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             continue
         if span.label == "NAME":
             parts = [p for p in value.split() if p not in TITLES]
-            if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p)
+            if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p) or p in ordinary_non_names()
                    else _name_part_found(p, out_counts, name_fuzz) for p in parts):
                 leaks.append(span)
         elif value.isdigit() and len(value) <= 2:
@@ -132,42 +135,70 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
                    synthetic: str | None = None) -> list[Span]:
     """Detected PHI in the output that does not sit on a surrogate the pipeline placed.
 
-    Given the two texts, the fill model's own words are left out (_foreign_words): it writes
-    vocabulary words, and one read as a name at a sentence start ("Le", "Gross") is nobody's
-    identity in this note, whose identity is in its original.  A word of the original (a name
-    every detector missed, kept or written back) still counts."""
+    Given the two texts, a "name" or an institution the fill model made of ordinary words is
+    left out (``_model_written``): nobody's identity in this note, whose identity is in its
+    original.  A word the original writes as it stands in the output (a name every detector
+    missed, kept or written back) still counts."""
     residual = [s for s in found_in_output if not any(s.overlaps(p) for p in placed)]
     if original is None or synthetic is None:
         return residual
-    used = set(re.findall(r"[a-z]+", original.lower()))
-    return [s for s in residual if not _foreign_words(s, synthetic, used)]
+    source = _SourceWords.of(original)
+    return [s for s in residual if not _model_written(s, synthetic, source)]
 
 
-def _foreign_words(span: Span, synthetic: str, used: set[str]) -> bool:
-    """Dictionary words (unknown.known_words) that name no one: a NAME of one word, not a first
-    name, at a sentence start, that the original never uses; an institution of generic words
-    ("Medical Center") or of words not written like a name ("All health"; "Rose Medical Center"
-    is written like one).  "Mary Brown", "daughter Mary" or "Mary called" written by a model
-    still count: a model adapted on a site's notes could have learned a name the detector
-    missed there."""
+@dataclass(frozen=True)
+class _SourceWords:
+    """The original's words in lower case: all of them, and those it writes with a capital."""
+    any_case: frozenset[str]
+    capitalised: frozenset[str]
+
+    @classmethod
+    def of(cls, original: str) -> "_SourceWords":
+        words = re.findall(r"[A-Za-z]+", original)
+        return cls(frozenset(w.lower() for w in words), frozenset(w.lower() for w in words if w[0].isupper()))
+
+
+def _model_written(span: Span, synthetic: str, source: _SourceWords) -> bool:
+    """A NAME or an institution of ordinary words (unknown.known_words), none a first name, none
+    standing as the original writes it: a capitalised word the original never capitalises,
+    a lower-case one it never uses.  Kept text keeps its case, so such a span was written by
+    the fill model ("Cranial nerves IX, White, and XII", "Social Health Administration"),
+    which writes no first names (infill.vocabulary); "Mary Brown" or "daughter Mary" still count,
+    and so does "Brown" where the original writes "Brown" (a name it kept).  An institution of
+    generic words ("Medical Center") or not written like a name ("All health") names no place."""
     value = synthetic[span.start:span.end]
     words = re.findall(r"[A-Za-z]+", value)
+    if span.label not in INSTITUTION_LABELS and span.label != "NAME":
+        return False
     if not words or not all(w.lower() in known_words() for w in words):
         return False
-    if span.label in INSTITUTION_LABELS:
-        return generic_institution(value) or not any(w[0].isupper() for w in words[1:])
-    return (span.label == "NAME" and len(words) == 1 and words[0].lower() not in used
-            and words[0].lower() not in first_names() and sentence_initial(synthetic, span.start))
+    if span.label in INSTITUTION_LABELS and (generic_institution(value) or not any(w[0].isupper() for w in words[1:])):
+        return True
+    return all(w.lower() not in first_names() and (
+        w.lower() not in source.capitalised if w[0].isupper() else w.lower() not in source.any_case) for w in words)
 
 
-def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common) -> float:
-    """Share of the original's distinctive word trigrams (with an uncommon word) found in the output."""
+def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common,
+                        facts: list[Span] = ()) -> float:
+    """Share of the original's distinctive word trigrams found in the output: those with an
+    uncommon word that is not one of the ``facts`` (the medical facts kept by design)."""
     # trigrams never bridge a PHI span: the words on its two sides were never adjacent
-    grams = [g for seg in _segments_outside(original, phi) for g in _trigrams(seg, is_common)]
+    fact_at = _covered(len(original), facts)
+    grams = [tuple(w for w, _ in g) for seg in _segments_outside(original, phi)
+             for g in _windows(seg) if any(w.isalpha() and not is_common(w) and not fact_at[i] for w, i in g)]
     if not grams:
         return 0.0
-    out = set(_trigrams(re.findall(r"[a-z0-9]+", synthetic.lower()), lambda w: True, keep_all=True))
+    out_words = re.findall(r"[a-z0-9]+", synthetic.lower())
+    out = set(zip(out_words, out_words[1:], out_words[2:]))
     return sum(g in out for g in grams) / len(grams)
+
+
+def _covered(n: int, spans: list[Span]) -> bytearray:
+    """1 at each character offset inside one of the spans."""
+    mask = bytearray(n)
+    for s in spans:
+        mask[s.start:s.end] = b"\x01" * (s.end - s.start)
+    return mask
 
 
 def _blank(text: str, spans: list[Span]) -> str:
@@ -179,68 +210,85 @@ def _blank(text: str, spans: list[Span]) -> str:
     return "".join(chars)
 
 
-def _segments_outside(text: str, spans: list[Span]) -> list[list[str]]:
-    """The words of each stretch of text between PHI spans."""
-    return [words for seg in _blank(text, spans).lower().split("\x00")
-            if (words := re.findall(r"[a-z0-9]+", seg))]
+def _segments_outside(text: str, spans: list[Span]) -> list[list[tuple[str, int]]]:
+    """The words (lower case, with their offsets) of each stretch of text between PHI spans."""
+    segments: list[list[tuple[str, int]]] = []
+    for part in re.finditer(r"[^\x00]+", _blank(text, spans)):
+        words = [(m.group().lower(), m.start()) for m in re.finditer(r"[A-Za-z0-9]+", part.group())]
+        if words:
+            segments.append([(w, part.start() + i) for w, i in words])
+    return segments
 
 
-def _trigrams(words: list[str], is_common, keep_all: bool = False) -> list[tuple[str, str, str]]:
-    grams = []
-    for i in range(len(words) - 2):
-        g = (words[i], words[i + 1], words[i + 2])
-        if keep_all or any(w.isalpha() and not is_common(w) for w in g):
-            grams.append(g)
-    return grams
+def _windows(words: list) -> list[tuple]:
+    return [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
 
 
-def longest_verbatim_run(original: str, synthetic: str) -> int:
-    """Longest run of consecutive words the output shares with the original.
+def longest_verbatim_run(original: str, synthetic: str, facts: list[Span] = ()) -> int:
+    """Longest run of consecutive words the output shares with the original, counting the
+    original's words outside the ``facts`` (kept by design: a run through a list of diagnoses
+    or a lab panel counts only the words around them that could have been re-generated).
 
-    Binary search on the run length with rolling hashes of word ids: O((n+m) log n),
-    so a long note costs milliseconds, not the minutes of a quadratic table.
+    One pass over the original through a suffix automaton of the output: for each word of the
+    original, the longest shared run ending there, in O(n + m); a long note costs
+    milliseconds, not the minutes of a quadratic table.
     """
-    a = re.findall(r"\w+", original.lower())
+    tokens = [(m.group().lower(), m.start()) for m in re.finditer(r"\w+", original)]
     b = re.findall(r"\w+", synthetic.lower())
-    if not a or not b:
+    if not tokens or not b:
         return 0
-    vocab: dict[str, int] = {}
-    ia = [vocab.setdefault(w, len(vocab) + 1) for w in a]
-    ib = [vocab.setdefault(w, len(vocab) + 1) for w in b]
+    fact_at = _covered(len(original), facts)
+    weights = [0 if fact_at[i] else 1 for _, i in tokens]
+    prefix = [0]
+    for w in weights:
+        prefix.append(prefix[-1] + w)
+    best = 0
+    for end, length in enumerate(_shared_run_ends([w for w, _ in tokens], b)):
+        best = max(best, prefix[end + 1] - prefix[end + 1 - length])
+    return best
 
-    def shared(k: int) -> bool:
-        return bool(_kgram_hashes(ia, k) & _kgram_hashes(ib, k))
 
-    lo, hi = 0, min(len(ia), len(ib))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if shared(mid):
-            lo = mid
+def _shared_run_ends(a: list[str], b: list[str]) -> list[int]:
+    """For each position of ``a``, the length of the longest run ending there that ``b`` also
+    holds (a suffix automaton of ``b``, walked along ``a``)."""
+    link, length, trans = [-1], [0], [{}]
+    last = 0
+    for x in b:
+        cur = len(length)
+        length.append(length[last] + 1)
+        link.append(-1)
+        trans.append({})
+        p = last
+        while p != -1 and x not in trans[p]:
+            trans[p][x] = cur
+            p = link[p]
+        if p == -1:
+            link[cur] = 0
         else:
-            hi = mid - 1
-    return lo
-
-
-_MOD = (1 << 61) - 1
-_BASE = 1_000_003
-
-
-def _kgram_hashes(ids: list[int], k: int) -> set[tuple[int, int]]:
-    """Two independent rolling hashes per k-gram (collisions are negligible)."""
-    if k > len(ids):
-        return set()
-    out = set()
-    h1 = h2 = 0
-    p1 = pow(_BASE, k, _MOD)
-    p2 = pow(131, k, _MOD)
-    for i, x in enumerate(ids):
-        h1 = (h1 * _BASE + x) % _MOD
-        h2 = (h2 * 131 + x) % _MOD
-        if i >= k:
-            h1 = (h1 - ids[i - k] * p1) % _MOD
-            h2 = (h2 - ids[i - k] * p2) % _MOD
-        if i >= k - 1:
-            out.add((h1, h2))
+            q = trans[p][x]
+            if length[p] + 1 == length[q]:
+                link[cur] = q
+            else:
+                clone = len(length)
+                length.append(length[p] + 1)
+                link.append(link[q])
+                trans.append(dict(trans[q]))
+                while p != -1 and trans[p].get(x) == q:
+                    trans[p][x] = clone
+                    p = link[p]
+                link[q] = link[cur] = clone
+        last = cur
+    out, state, run = [], 0, 0
+    for x in a:
+        while state and x not in trans[state]:
+            state = link[state]
+            run = length[state]
+        if x in trans[state]:
+            state = trans[state][x]
+            run += 1
+        else:
+            run = 0
+        out.append(run)
     return out
 
 
@@ -252,7 +300,9 @@ def overlap_risk(overlap: float, run: int, settings: RiskSettings) -> float:
 def _overlap(original: str, synthetic: str, phi: list[Span], settings: RiskSettings, is_common) -> tuple[float, int]:
     if not settings.check_overlap:
         return 0.0, 0
-    return distinctive_overlap(original, synthetic, phi, is_common), longest_verbatim_run(original, synthetic)
+    facts = [] if settings.count_kept_facts else protect(original)
+    return (distinctive_overlap(original, synthetic, phi, is_common, facts),
+            longest_verbatim_run(original, synthetic, facts))
 
 
 def overlap_before_fill(original: str, kept: str, phi: list[Span], settings: RiskSettings,

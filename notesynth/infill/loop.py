@@ -82,6 +82,7 @@ class InfillSettings:
 class FillJob:
     plan: MaskPlan
     seed: int
+    banned: frozenset[str] = frozenset()  # lower-case words no fill of this note may write (its PHI's words)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class _NoteState:
     filled: set[int]       # mask positions holding a committed fill
     barred: dict[int, int]  # a slot's first position -> the first piece of the word it replaces (new_words_only)
     slot_of: dict[int, _Slot]  # mask position -> its slot
+    banned: list[int]      # one-piece words this note's fills may not write (FillJob.banned), as token ids
 
 
 @dataclass
@@ -180,6 +182,10 @@ class Infiller:
         # per kind of position (a whole one-piece fill, an n-piece fill's first piece, a continuation):
         # the head's columns, their tie-break keys, token -> column
         self.n_logits = n_logits
+        self._whole_id = {}  # a one-piece fill's word (lower case) -> its token ids
+        for i in whole.nonzero().squeeze(1).tolist():
+            word = tokens[i] if self.wordpiece else tokens[i][1:]
+            self._whole_id.setdefault(word.lower(), []).append(i)
         self._kinds = {kind: self._kind_table(ok) for kind, ok in (("whole", self.start_ok), ("cont", self.cont_ok))}
         self._word_end_prior = self._load_word_end_prior()
         self._calibration = self._load_calibration()
@@ -292,7 +298,8 @@ class Infiller:
         gen = torch.Generator().manual_seed(job.seed & 0x7FFF_FFFF_FFFF_FFFF)
         open_ = {p for s in slots for p in s.positions}
         slot_of = {p: s for s in slots for p in s.positions}
-        return _NoteState(ids, slots, open_, kind, gen, windows, owner, set(), barred, slot_of)
+        banned = sorted(i for w in job.banned for i in self._whole_id.get(w, ()))
+        return _NoteState(ids, slots, open_, kind, gen, windows, owner, set(), barred, slot_of, banned)
 
     # ---------------------------------------------------------------- filling
     @torch.no_grad()
@@ -421,6 +428,9 @@ class Infiller:
             logits = table[drawn] if len(drawn) < len(rows) else table
             bar = [(r, int(column_of[states[rows[i][0]].barred[rows[i][1]]])) for r, i in enumerate(drawn)
                    if rows[i][1] in states[rows[i][0]].barred]
+            if kind == "whole":  # nor a word of the note's PHI
+                bar += [(r, c) for r, i in enumerate(drawn) if states[rows[i][0]].banned
+                        for c in column_of[states[rows[i][0]].banned].tolist()]
             bar = [(r, c) for r, c in bar if c >= 0]
             if bar:  # the word a mask replaces is never its own fill
                 logits = logits.clone()

@@ -1,11 +1,16 @@
-"""What a fill may write: never a medical word, a clinical direction, or a word that stands for identity.
+"""What a fill may write: never a medical word, a clinical direction, a first name, or a word that stands for identity.
 
 A masked word was not protected, so its fill may not be a protected word either.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
+import re
+
 from notesynth import protect
-from notesynth.text import HONORIFICS, MONTHS, SPOKEN_HONORIFICS, WEEKDAYS
+from notesynth.spans import Span
+from notesynth.text import HONORIFICS, MONTHS, SPOKEN_HONORIFICS, TITLES, WEEKDAYS
 
 # Words a fill may never write beyond the medical words (``fill_allowed``): the assertion and
 # direction words, which are never masked either (protect.ASSERTION_WORDS): a fill that writes
@@ -14,14 +19,25 @@ from notesynth.text import HONORIFICS, MONTHS, SPOKEN_HONORIFICS, WEEKDAYS
 BANNED_FILLS = protect.ASSERTION_WORDS
 
 # Words that only introduce or stand for identity: a written title makes the next word read
-# as a name ("DR DR", "Mr ABC"), weekdays and months make dates, and the placeholders of the
-# de-identified training corpus ("Dr. X", "ABC", "XYZ") are de-identification debris.  Left
-# to the model they fail the residual-PHI check and cost a retry or a held-back note.  A company
-# suffix ("inc", "llc") makes the word before it an organization's name ("Ancef Inc").
+# as a name ("DR DR", "Mr ABC"), weekdays and months make dates ("may" and "march" too: "in
+# may 2005" before a kept year is a date), and the placeholders of the de-identified training
+# corpus ("Dr. X", "ABC", "XYZ") are de-identification debris.  Left to the model they fail the
+# residual-PHI check and cost a retry or a held-back note.  A company suffix ("inc", "llc")
+# makes the word before it an organization's name ("Ancef Inc").
 IDENTITY_FILLS = ((HONORIFICS - {"prof"}) | SPOKEN_HONORIFICS | frozenset(WEEKDAYS)  # "prof": also a word stem
-                  | (frozenset(MONTHS) - {"march", "may"})  # also ordinary words
+                  | frozenset(MONTHS)
                   | frozenset("abc xyz xxx xx yyy yyyy zzz".split())
                   | frozenset("inc llc ltd corp".split()))
+
+
+@lru_cache(maxsize=1)
+def first_name_fills() -> frozenset[str]:
+    """First names that are no ordinary lower-case word ("richard", "taylor", "ray"; not "mark",
+    "hope"): a fill never writes one, so a written note holds no first name the model could have
+    learned from a site's notes, and none the checker must hold it for."""
+    from notesynth.phi.lexicon import first_names, ordinary_words  # the name lists, not the detector
+
+    return first_names() - ordinary_words()
 
 
 def fill_allowed(word: str) -> bool:
@@ -30,10 +46,18 @@ def fill_allowed(word: str) -> bool:
     corpus, an entity nobody labelled)."""
     w = word.lower()
     return (w not in BANNED_FILLS and w not in IDENTITY_FILLS and (len(w) > 1 or w == "a")
-            and not protect.is_medical_word(w))
+            and w not in first_name_fills() and not protect.is_medical_word(w))
 
 
 def writable_word(word: str, known) -> bool:
     """A whole word a fill may write: letters only, ``fill_allowed``, and in ``known`` (the words
     ``synth`` keeps verbatim with this model: unknown.known_words and its site words)."""
     return word.isalpha() and fill_allowed(word) and word.lower() in known
+
+
+def phi_words(text: str, phi: list[Span]) -> frozenset[str]:
+    """The words of a note's PHI (lower case, two letters or more, no titles): no fill of that
+    note may write one (``FillJob.banned``).  A surrogate replaces "Mr. Case", and a fill that
+    writes "case" elsewhere would put the name back, whatever the checker then decides."""
+    return frozenset(w.lower() for s in phi for w in re.findall(r"[^\W\d_]{2,}", text[s.start:s.end])
+                     if w.lower() not in TITLES)

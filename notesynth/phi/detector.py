@@ -23,7 +23,7 @@ from .notation import is_medical_notation
 from .normalise import NormalisedText, normalise_for_detection
 from .propagation import propagate
 from .recognizers.base import sentence_initial
-from .recognizers.dates import has_date_element
+from .recognizers.dates import HOLIDAY_DAY, has_date_element
 
 logger = logging.getLogger(__name__)
 
@@ -195,11 +195,14 @@ class PhiDetector:
                 continue
             if is_eponym(text, r.start, r.end, label) or is_medical_notation(text, r.start, r.end, label):
                 continue
-            if not _identifies(text, r.start, r.end, label):
+            end = r.end
+            if label == "NAME" and (holiday := HOLIDAY_DAY.match(text, r.start)) and holiday.end() >= r.end:
+                label, end = "DATE", holiday.end()  # "Martin Luther King Day": a date, not a person
+            if not _identifies(text, r.start, end, label):
                 continue
-            start = _past_honorifics(text, r.start, r.end) if label == "NAME" else r.start
-            if start < r.end:
-                spans.append(Span(start, r.end, label, float(r.score)))
+            start = _past_honorifics(text, r.start, end) if label == "NAME" else r.start
+            if start < end:
+                spans.append(Span(start, end, label, float(r.score)))
         return merge_overlapping(spans)
 
     def _analyze(self, view: NormalisedText, artifacts) -> List[Span]:

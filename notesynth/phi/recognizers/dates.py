@@ -26,6 +26,12 @@ DATE_ELEMENT = re.compile(
     rf"\d|\b{MONTHS}(?![a-z])|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b|"
     r"\b(?:christmas|xmas|thanksgiving|easter|hanukk?ah|chanukah|passover|ramadan|diwali|halloween|new year|"
     r"yom kippur|rosh hashanah|eid|kwanzaa|lunar new year)|(?-i:[A-Z][a-z]+(?:['’]s)? Day)\b", re.I)
+# a holiday named for a person or written like a name ("Martin Luther King Day"): a date, though
+# a name recognizer reads the words before "Day" as a person's (detector._to_spans relabels it)
+HOLIDAY_DAY = re.compile(
+    r"(?:Martin Luther King(?:,? Jr\.?)?|MLK|Presidents['’]?|Washington['’]s|Lincoln['’]s|Columbus|Memorial|Labor|"
+    r"Veterans['’]?|Independence|Mother['’]s|Father['’]s|Valentine['’]s|(?:St\.? )?Patrick['’]s|New Year['’]s|"
+    r"Boxing|Thanksgiving|Christmas|Juneteenth|Flag|Patriots['’]?|Groundhog|Election) Day\b")
 # a weekday alone ("seen Monday", "SAT AM"): days of the week narrow a date; abbreviations are
 # too ambiguous ("Sat" = saturation, "Wed" = wedge) so only full names count
 WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:['’]?s)?\b", re.I)
