@@ -162,7 +162,9 @@ def test_residual_spans_are_those_not_on_a_placed_surrogate():
     ("Cranial nerves IX, White, and XII intact.", "White", False),      # the fill's word in mid-sentence
     ("Cranial nerves IX, White Hill, and XII.", "White Hill", False),
     ("Abdomen soft. Plan discussed with all grandchildren.", "grandchildren", False),
-    ("Abdomen soft. Plan discussed with the patient.", "patient", True),  # lower case, and the original's
+    ("Abdomen soft. Plan discussed with the patient.", "patient", False),  # lower case in a note with capitals
+    ("Abdomen soft. Plan discussed with the Patient.", "Patient", False),  # the original writes "PATIENT" only
+    ("Abdomen soft. Plan discussed with Sal Reyes.", "Sal Reyes", True),  # no English words
 ])
 def test_a_residual_name_of_words_the_original_never_uses_is_the_fill_models_own(output, value, counts):
     """The fill model writes ordinary words and no first names; one read as a name is no one's
@@ -170,12 +172,14 @@ def test_a_residual_name_of_words_the_original_never_uses_is_the_fill_models_own
     capitalises (or a lower-case one it never uses) was the fill's.  A word the original writes
     so, a word no vocabulary holds and a first name still count (a model adapted on a site's notes
     could have learned a name the detector missed there)."""
-    original = "Abdomen soft, nontender. Plan discussed with the patient. No white patches on exam."
+    original = "Abdomen soft, nontender. Plan discussed with the patient. No white patches on exam. PATIENT ID."
     if value == "Gross" and counts:
         original += " Mr. Gross called."
     found = [_span(output, value, "NAME")]
     assert residual_spans(found, [], original, output) == (found if counts else [])
     assert residual_spans(found, [], None, None) == found  # without the texts: every span counts
+    if not counts and value.islower() and value in original:  # a lower-case note: its case says nothing
+        assert residual_spans(found, [], original.lower(), output.lower()) == found
 
 
 def test_an_institution_of_dictionary_words_is_neither_residual_nor_a_leak():
@@ -189,6 +193,20 @@ def test_an_institution_of_dictionary_words_is_neither_residual_nor_a_leak():
     assert leaks == {"Stoneman Clinic", "Rose Medical Center"}  # dictionary words, but a name of one place
     found = [_span(output, v, "HOSPITAL") for v in ("All health", "Stoneman Clinic", "Rose Medical Center")]
     assert residual_spans(found, [], original, output) == found[1:]
+
+
+@pytest.mark.parametrize("output,leaked", [
+    ("Pt received from Ames hospital, transferred to Kell MICU. Luxor called.", {"Luxor hospital"}),
+    ("Pt received from Ames hospital, transferred to Kell MICU; LISANTI aware.", {"Lisanti MICU"}),
+    ("Pt received from Ames hospital, transferred to Kell MICU. The hospital called.", set()),
+    ("Pt received from Raton clinic.", {"BOCA RATON MEDICAL"}),
+])
+def test_a_place_leaks_by_a_word_of_its_own(output, leaked):
+    """A planted "Luxor" of "Luxor hospital" is the place without its noun; the whole-string test
+    missed it.  Its nouns ("hospital", "MICU") are no one's."""
+    original = "Pt received from Luxor hospital, transferred to Lisanti MICU. Seen at BOCA RATON MEDICAL."
+    phi = [_span(original, v, "HOSPITAL") for v in ("Luxor hospital", "Lisanti MICU", "BOCA RATON MEDICAL")]
+    assert {original[s.start:s.end] for s in leaked_spans(original, output, phi)} == leaked
 
 
 @pytest.mark.parametrize("output,placed_values,leaks", [
@@ -709,6 +727,9 @@ def test_an_ordinary_word_in_no_name_list_leaks_only_beyond_its_uses_outside_phi
     orig2 = "Chiropractic Case History reviewed. Plan as before."
     phi2 = [Span(13, 17, "NAME")]
     assert leaked_spans(orig2, "Chiropractic Form History reviewed. A case was made.", phi2) == phi2
+    orig3 = "A 35-year-old gravida 1, para 1, seen today."  # a tagger read "gravida 1" as a name
+    phi3 = [Span(orig3.index("gravida"), orig3.index(", para"), "NAME")]
+    assert leaked_spans(orig3, "A 35-year-old Smith, para 1, seen 1/1/2001.", phi3) == []  # numbers are no name
 
 
 def test_check_many_is_check_per_note_with_one_detection_pass():

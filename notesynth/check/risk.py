@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz
 
-from notesynth.phi.lexicon import first_names, ordinary_non_names
+from notesynth.phi.lexicon import first_names, ordinary_non_names, ordinary_words
 from notesynth.protect import is_medical_word, protect
 from notesynth.spans import INSTITUTION_LABELS, Span
 from notesynth.text import MONTH_RE, TITLES, WEEKDAYS, generic_institution, normalise
@@ -81,7 +81,9 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
     holds it, as written, outside them more often than the original does outside its PHI.  One
     date shift for the whole note cannot keep "March" off the shifted months of a note that
     names five ("in December ... in March ... in January"), and the month the shift wrote
-    stands for another event's month, shifted like every date of the note."""
+    stands for another event's month, shifted like every date of the note.  A place or an
+    institution also leaks by a word of its own that no vocabulary holds ("Luxor" of "Luxor
+    hospital", "Lisanti" of "Lisanti MICU"), written more often than the original does outside PHI."""
     norm_out = f" {normalise(synthetic)} "
     out_counts = Counter(norm_out.split())
     outside = _blank(original, phi)
@@ -96,8 +98,8 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
         value = normalise(original[span.start:span.end])
         if not value or (span.label in INSTITUTION_LABELS and generic_institution(value)):
             continue
-        if span.label == "NAME":
-            parts = [p for p in value.split() if p not in TITLES]
+        if span.label == "NAME":  # a number in a name span identifies no one ("gravida 1" read as a name)
+            parts = [p for p in value.split() if p not in TITLES and not p.isdigit()]
             if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p) or p in ordinary_non_names()
                    else _name_part_found(p, out_counts, name_fuzz) for p in parts):
                 leaks.append(span)
@@ -110,7 +112,13 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
                 leaks.append(span)
         elif len(value) >= 2 and f" {value} " in norm_out:
             leaks.append(span)
+        elif span.label in _PLACE_LABELS and any(more_than_outside(w) for w in value.split()
+                                                 if len(w) >= 3 and not w.isdigit() and w not in known_words()):
+            leaks.append(span)  # "Luxor" of "Luxor hospital": the name of the place without its noun
     return leaks
+
+
+_PLACE_LABELS = INSTITUTION_LABELS | {"GEOGRAPHIC_LOCATION"}
 
 
 # a year, a month or a weekday alone
@@ -148,34 +156,37 @@ def residual_spans(found_in_output: list[Span], placed: list[Span], original: st
 
 @dataclass(frozen=True)
 class _SourceWords:
-    """The original's words in lower case: all of them, and those it writes with a capital."""
-    any_case: frozenset[str]
-    capitalised: frozenset[str]
+    """The original's words as written, and whether it writes sentences with a capital."""
+    written: frozenset[str]
+    capitalises: bool
 
     @classmethod
     def of(cls, original: str) -> "_SourceWords":
-        words = re.findall(r"[A-Za-z]+", original)
-        return cls(frozenset(w.lower() for w in words), frozenset(w.lower() for w in words if w[0].isupper()))
+        starts = re.findall(r"(?:^|[.!?]\s)\s*([A-Za-z])", original, re.M)
+        return cls(frozenset(re.findall(r"[A-Za-z]+", original)),
+                   bool(starts) and sum(c.isupper() for c in starts) >= len(starts) / 2)
 
 
 def _model_written(span: Span, synthetic: str, source: _SourceWords) -> bool:
-    """A NAME or an institution of ordinary words (unknown.known_words), none a first name, none
-    standing as the original writes it: a capitalised word the original never capitalises,
-    a lower-case one it never uses.  Kept text keeps its case, so such a span was written by
-    the fill model ("Cranial nerves IX, White, and XII", "Social Health Administration"),
-    which writes no first names (infill.vocabulary); "Mary Brown" or "daughter Mary" still count,
-    and so does "Brown" where the original writes "Brown" (a name it kept).  An institution of
-    generic words ("Medical Center") or not written like a name ("All health") names no place."""
-    value = synthetic[span.start:span.end]
-    words = re.findall(r"[A-Za-z]+", value)
+    """A NAME or an institution that is not one: ordinary words (unknown.known_words), none a
+    first name, none written as the original writes it.  Kept text keeps its case, so such a
+    span was written by the fill model ("Cranial nerves IX, White, and XII", "Social Health
+    Administration"), which writes no first names (infill.vocabulary).  "Mary Brown" or
+    "daughter Mary" still count, and so does "Brown" where the original writes "Brown" (a name it
+    kept).  Also no name: an institution of generic words ("Medical Center") or not written
+    like a name ("All health"), and, in a note that writes its sentences with a capital, a name
+    of lower-case words its corpora write in lower case ("the diagonal branch")."""
     if span.label not in INSTITUTION_LABELS and span.label != "NAME":
         return False
+    value = synthetic[span.start:span.end]
+    words = re.findall(r"[A-Za-z]+", value)
     if not words or not all(w.lower() in known_words() for w in words):
         return False
     if span.label in INSTITUTION_LABELS and (generic_institution(value) or not any(w[0].isupper() for w in words[1:])):
         return True
-    return all(w.lower() not in first_names() and (
-        w.lower() not in source.capitalised if w[0].isupper() else w.lower() not in source.any_case) for w in words)
+    if span.label == "NAME" and source.capitalises and all(w.islower() and w in ordinary_words() for w in words):
+        return True
+    return all(w.lower() not in first_names() and w not in source.written for w in words)
 
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common,
