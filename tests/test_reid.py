@@ -732,6 +732,24 @@ def test_an_ordinary_word_in_no_name_list_leaks_only_beyond_its_uses_outside_phi
     assert leaked_spans(orig3, "A 35-year-old Smith, para 1, seen 1/1/2001.", phi3) == []  # numbers are no name
 
 
+def test_a_near_spelling_of_a_name_part_is_a_leak_unless_it_is_an_ordinary_or_medical_word():
+    """A tagger read "tympani" as a name: the kept "tympanic membrane" is not it put back (fuzzy
+    ratio 93); a near-spelling no vocabulary holds still is ("Wiggleswortth")."""
+    orig = "Care to avoid the chorda tympani. Seen by Dr. Wigglesworth."
+    phi = [_span(orig, "tympani", "NAME"), _span(orig, "Wigglesworth", "NAME")]
+    assert leaked_spans(orig, "Care to avoid the tympanic membrane. Seen by Dr. Lane.", phi) == []
+    assert leaked_spans(orig, "Care to avoid the nerve. Seen by Dr. Wiggleswortth.", phi) == phi[1:]
+
+
+def test_a_numeric_date_leaks_only_beyond_its_other_written_forms_outside_phi():
+    """"2/5" found as a date, and "2.5 mg" kept: once normalised both read "2 5"; the kept dose
+    is no leak, "2/5" written again is."""
+    orig = "Seen 2/5 for follow up. Gave lorazepam 2.5 mg at night."
+    phi = [_span(orig, "2/5", "DATE")]
+    assert leaked_spans(orig, "Seen 3/9 for follow up. Gave lorazepam 2.5 mg at night.", phi) == []
+    assert leaked_spans(orig, "Seen 3/9 for follow up on 2/5. Gave lorazepam 2.5 mg at night.", phi) == phi
+
+
 def test_check_many_is_check_per_note_with_one_detection_pass():
     """The pipeline checks a batch's outputs together (one spaCy pipe): each report must be
     the one the note alone gets, and the detector must run once for the batch."""

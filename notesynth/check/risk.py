@@ -81,13 +81,16 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
     holds it, as written, outside them more often than the original does outside its PHI.  One
     date shift for the whole note cannot keep "March" off the shifted months of a note that
     names five ("in December ... in March ... in January"), and the month the shift wrote
-    stands for another event's month, shifted like every date of the note.  A place or an
-    institution also leaks by a word of its own that no vocabulary holds ("Luxor" of "Luxor
+    stands for another event's month, shifted like every date of the note.  A numeric date leaks
+    when the output holds it more often than the original outside PHI ("2/5" the date and the
+    kept "2.5 mg" read the same once normalised; a repeat of the date itself was found as PHI,
+    phi.propagation).  A place or an institution also leaks by a word of its own that no vocabulary holds ("Luxor" of "Luxor
     hospital", "Lisanti" of "Lisanti MICU"), written more often than the original does outside PHI."""
     norm_out = f" {normalise(synthetic)} "
     out_counts = Counter(norm_out.split())
     outside = _blank(original, phi)
-    outside_counts = Counter(normalise(outside).split())
+    norm_outside = f" {normalise(outside)} "
+    outside_counts = Counter(norm_outside.split())
     unplaced = _blank(synthetic, placed) if placed is not None else None
     leaks = []
 
@@ -110,6 +113,9 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             written = original[span.start:span.end].strip()
             if _count_word(written, unplaced) > _count_word(written, outside):
                 leaks.append(span)
+        elif span.label == "DATE" and all(t.isdigit() for t in value.split()):
+            if _phrase_count(value, norm_out) > _phrase_count(value, norm_outside):
+                leaks.append(span)  # "2/5" the date is not the kept "2.5 mg" (the same words once normalised)
         elif len(value) >= 2 and f" {value} " in norm_out:
             leaks.append(span)
         elif span.label in _PLACE_LABELS and any(more_than_outside(w) for w in value.split()
@@ -125,6 +131,11 @@ _PLACE_LABELS = INSTITUTION_LABELS | {"GEOGRAPHIC_LOCATION"}
 _BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + "|" + "|".join(WEEKDAYS))
 
 
+def _phrase_count(value: str, padded: str) -> int:
+    """Occurrences of a normalised phrase as whole words in a normalised text padded with spaces."""
+    return len(re.findall(rf"(?<= ){re.escape(value)}(?= )", padded))
+
+
 def _count_word(word: str, text: str) -> int:
     """Occurrences of ``word`` in any case; "may" and "march" in lower case are the verbs."""
     found = re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
@@ -132,11 +143,15 @@ def _count_word(word: str, text: str) -> int:
 
 
 def _name_part_found(part: str, words, threshold: int) -> bool:
+    """The part itself, or a near-spelling of it ("Wigglesworths") that is no ordinary or medical
+    word: "tympanic" is not the name "tympani" (fills write known words only, so a near-spelling
+    in the output is the original's own word or a surrogate)."""
     if part in words:
         return True
     if len(part) < 5:
         return False
-    return any(abs(len(w) - len(part)) <= 2 and fuzz.ratio(part, w) >= threshold for w in words)
+    return any(abs(len(w) - len(part)) <= 2 and fuzz.ratio(part, w) >= threshold
+               and w not in known_words() and not is_medical_word(w) for w in words)
 
 
 def residual_spans(found_in_output: list[Span], placed: list[Span], original: str | None = None,
