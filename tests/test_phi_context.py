@@ -237,6 +237,7 @@ def test_a_span_without_an_identifier_in_it_is_dropped(detector, text, needle, l
     ("Martin Luther King Day", "Martin Luther King Day", "DATE"),
     ("Martin Luther King", "Martin Luther King Day", "DATE"),   # the name recognizer's span takes its "Day"
     ("Doris Day", "Doris Day", "NAME"),                          # a person's name ending in Day stays one
+    ("Patrick's Day Care", "Patrick's Day Care", "NAME"),        # a business, not the holiday
 ])
 def test_a_holiday_read_as_a_name_is_a_date(detector, needle, found, label):
     """A name recognizer reads "Martin Luther King Day" as a person; it is a date, and a NAME's
@@ -247,6 +248,21 @@ def test_a_holiday_read_as_a_name_is_a_date(detector, needle, found, label):
     start = text.index(needle)
     spans = detector._to_spans(text, [RecognizerResult("NAME", start, start + len(needle), 0.9)])
     assert [(text[s.start:s.end], s.label) for s in spans] == [(found, label)]
+
+
+@pytest.mark.parametrize("text,found", [
+    ("Patient: Anna Silver, 67F, seen today.", "Anna Silver"),
+    ("Spoke with Mrs. Anna Major about the plan.", "Anna Major"),
+    ("Son John will visit today.", "John"),          # not capitalised: a verb
+    ("Mary Called back at noon.", "Mary"),           # a charting word
+])
+def test_a_first_name_found_alone_takes_the_capitalised_word_after_it(text, found):
+    """The surname of a pair whose first name was found alone, though an ordinary word."""
+    from notesynth.phi.growth import grow
+
+    start = text.index(found.split()[0])
+    spans = grow(text, [Span(start, start + len(found.split()[0]), "NAME")])
+    assert [text[s.start:s.end] for s in spans] == [found]
 
 
 @pytest.mark.parametrize("text,needle", [

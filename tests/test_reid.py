@@ -160,7 +160,10 @@ def test_residual_spans_are_those_not_on_a_placed_surrogate():
     ("Abdomen soft. Mary called twice.", "Mary", True),                 # a first name
     ("Abdomen soft. Gross with normal bowel sounds.", "Gross", True),   # ... and one the original capitalises (below)
     ("Cranial nerves IX, White, and XII intact.", "White", False),      # the fill's word in mid-sentence
-    ("Cranial nerves IX, White Hill, and XII.", "White Hill", False),
+    ("Cranial nerves IX, White Hill, and XII.", "White Hill", True),    # two surnames: a person's name
+    ("Seen by Dr Miller today.", "Miller", True),                       # a surname where a name goes
+    ("Abdomen soft. Miller called back twice.", "Miller", True),
+    ("Abdomen soft. Plan discussed with son mark.", "mark", True),      # a first name in lower case
     ("Abdomen soft. Plan discussed with all grandchildren.", "grandchildren", False),
     ("Abdomen soft. Plan discussed with the patient.", "patient", False),  # lower case in a note with capitals
     ("Abdomen soft. Plan discussed with the Patient.", "Patient", False),  # the original writes "PATIENT" only
@@ -193,6 +196,8 @@ def test_an_institution_of_dictionary_words_is_neither_residual_nor_a_leak():
     assert leaks == {"Stoneman Clinic", "Rose Medical Center"}  # dictionary words, but a name of one place
     found = [_span(output, v, "HOSPITAL") for v in ("All health", "Stoneman Clinic", "Rose Medical Center")]
     assert residual_spans(found, [], original, output) == found[1:]
+    written = "Sent on to Good Samaritan Hospital."  # one place's name, of ordinary words
+    assert residual_spans([_span(written, "Good Samaritan Hospital", "HOSPITAL")], [], original, written)
 
 
 @pytest.mark.parametrize("output,leaked", [
@@ -716,17 +721,17 @@ def test_a_medical_word_taken_for_a_name_leaks_only_beyond_its_uses_outside_phi(
     assert leaked_spans(orig2, "Seen by Dr. Lane. Foote to follow.", phi2)
 
 
-def test_an_ordinary_word_in_no_name_list_leaks_only_beyond_its_uses_outside_phi():
-    """A tagger read "further" in "He further stated" as a name: the fill's "further" elsewhere
-    puts nothing back.  One more than the original has outside PHI is a leak; a word that is
-    also a surname ("Case") leaks on any mention, as before."""
-    orig = "He further stated that the pain was worse. No further studies."
-    phi = [Span(orig.index("further"), orig.index("further") + 7, "NAME")]
-    assert leaked_spans(orig, "She then stated that the pain was worse. No further studies.", phi) == []
-    assert leaked_spans(orig, "She further stated that the pain was worse. No further studies.", phi) == phi
-    orig2 = "Chiropractic Case History reviewed. Plan as before."
-    phi2 = [Span(13, 17, "NAME")]
-    assert leaked_spans(orig2, "Chiropractic Form History reviewed. A case was made.", phi2) == phi2
+def test_a_name_part_leaks_on_any_mention_and_a_number_is_no_name_part():
+    """A found name's part leaks wherever the output writes it, an ordinary word too: in a
+    capitals note propagation skips "SILVER" (a common word), and the kept second mention must
+    fail the check so that the retry re-generates it (fills never write the note's PHI words).
+    A number in a name span ("gravida 1", a tagger's) is no one's name."""
+    orig = "PATIENT: JOHN SILVER\nHPI: SILVER REPORTS PAIN SINCE MONDAY."
+    phi = [_span(orig, "JOHN SILVER", "NAME")]
+    assert leaked_spans(orig, "PATIENT: MARK LEE\nHPI: SILVER REPORTS PAIN SINCE FRIDAY.", phi) == phi
+    orig2 = "He further stated that the pain was worse."
+    phi2 = [_span(orig2, "further", "NAME")]
+    assert leaked_spans(orig2, "She then stated that the pain was worse. No further studies.", phi2) == phi2
     orig3 = "A 35-year-old gravida 1, para 1, seen today."  # a tagger read "gravida 1" as a name
     phi3 = [Span(orig3.index("gravida"), orig3.index(", para"), "NAME")]
     assert leaked_spans(orig3, "A 35-year-old Smith, para 1, seen 1/1/2001.", phi3) == []  # numbers are no name
@@ -735,10 +740,12 @@ def test_an_ordinary_word_in_no_name_list_leaks_only_beyond_its_uses_outside_phi
 def test_a_near_spelling_of_a_name_part_is_a_leak_unless_it_is_an_ordinary_or_medical_word():
     """A tagger read "tympani" as a name: the kept "tympanic membrane" is not it put back (fuzzy
     ratio 93); a near-spelling no vocabulary holds still is ("Wiggleswortth")."""
-    orig = "Care to avoid the chorda tympani. Seen by Dr. Wigglesworth."
-    phi = [_span(orig, "tympani", "NAME"), _span(orig, "Wigglesworth", "NAME")]
-    assert leaked_spans(orig, "Care to avoid the tympanic membrane. Seen by Dr. Lane.", phi) == []
-    assert leaked_spans(orig, "Care to avoid the nerve. Seen by Dr. Wiggleswortth.", phi) == phi[1:]
+    orig = "Care to avoid the chorda tympani. Seen by Dr. Wigglesworth with Ann Millers."
+    phi = [_span(orig, v, "NAME") for v in ("tympani", "Wigglesworth", "Ann Millers")]
+    assert leaked_spans(orig, "Care to avoid the tympanic membrane. Seen by Dr. Lane with Kim Ruiz.", phi) == []
+    assert leaked_spans(orig, "Care to avoid the nerve. Seen by Dr. Wiggleswortth with Kim Ruiz.", phi) == phi[1:2]
+    # a near-spelling that is a name of the lists counts, ordinary word or not
+    assert leaked_spans(orig, "Care to avoid the nerve. Seen by Dr. Lane with Miller.", phi) == phi[2:]
 
 
 def test_a_numeric_date_leaks_only_beyond_its_other_written_forms_outside_phi():
@@ -748,6 +755,9 @@ def test_a_numeric_date_leaks_only_beyond_its_other_written_forms_outside_phi():
     phi = [_span(orig, "2/5", "DATE")]
     assert leaked_spans(orig, "Seen 3/9 for follow up. Gave lorazepam 2.5 mg at night.", phi) == []
     assert leaked_spans(orig, "Seen 3/9 for follow up on 2/5. Gave lorazepam 2.5 mg at night.", phi) == phi
+    orig2 = "Admitted 3/14. Pt returned 3.14 for labs. CT 03 14 2019 negative."  # no unit: the date again
+    phi2 = [_span(orig2, "3/14", "DATE")]
+    assert leaked_spans(orig2, "Admitted 5/2. Pt returned 3.14 for labs. CT 03 14 2019 negative.", phi2) == phi2
 
 
 def test_check_many_is_check_per_note_with_one_detection_pass():

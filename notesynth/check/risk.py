@@ -20,10 +20,12 @@ from dataclasses import asdict, dataclass, field
 
 from rapidfuzz import fuzz
 
-from notesynth.phi.lexicon import first_names, ordinary_non_names, ordinary_words
+from notesynth.phi.lexicon import all_names, first_names, ordinary_words
+from notesynth.phi.recognizers.context_names import CONTACT_BEFORE, SUBJECT_VERB
+from notesynth.phi.recognizers.titled_names import RELATIONS
 from notesynth.protect import is_medical_word, protect
 from notesynth.spans import INSTITUTION_LABELS, Span
-from notesynth.text import MONTH_RE, TITLES, WEEKDAYS, generic_institution, normalise
+from notesynth.text import MONTH_RE, SPOKEN_HONORIFICS, TITLES, WEEKDAYS, generic_institution, normalise
 from notesynth.unknown import known_words
 
 
@@ -71,9 +73,8 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
                  placed: list[Span] | None = None) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
-    Initials, two-digit numbers, medical words and ordinary words in no name list are also
-    ordinary note text ("C" for with, "sat 94", "foot" where a detector took "Foot:" for a name,
-    "further" in "he further stated"): one of them leaks when the
+    Initials, two-digit numbers and medical words are also ordinary note text ("C" for with,
+    "sat 94", "foot" where a detector took "Foot:" for a name): one of them leaks when the
     output holds it more often than the original does outside its PHI, so a kept "sat 94" is
     no leak but a "94" put back is.  A surrogate that reads as another PHI value of the note
     counts too (masking re-seeds the surrogates so that it does not happen).  A year, a month or
@@ -82,15 +83,15 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
     date shift for the whole note cannot keep "March" off the shifted months of a note that
     names five ("in December ... in March ... in January"), and the month the shift wrote
     stands for another event's month, shifted like every date of the note.  A numeric date leaks
-    when the output holds it more often than the original outside PHI ("2/5" the date and the
-    kept "2.5 mg" read the same once normalised; a repeat of the date itself was found as PHI,
-    phi.propagation).  A place or an institution also leaks by a word of its own that no vocabulary holds ("Luxor" of "Luxor
-    hospital", "Lisanti" of "Lisanti MICU"), written more often than the original does outside PHI."""
+    when the output holds its numbers more often than the original writes them outside PHI as
+    a measure with its unit ("2/5" the date and the kept dose "2.5 mg" read the same once
+    normalised; "3.14" or "03 14 2019" without a unit still leak).  A place or an institution
+    also leaks by a word of its own that no vocabulary holds ("Luxor" of "Luxor hospital",
+    "Lisanti" of "Lisanti MICU"), written more often than the original does outside PHI."""
     norm_out = f" {normalise(synthetic)} "
     out_counts = Counter(norm_out.split())
     outside = _blank(original, phi)
-    norm_outside = f" {normalise(outside)} "
-    outside_counts = Counter(norm_outside.split())
+    outside_counts = Counter(normalise(outside).split())
     unplaced = _blank(synthetic, placed) if placed is not None else None
     leaks = []
 
@@ -103,7 +104,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             continue
         if span.label == "NAME":  # a number in a name span identifies no one ("gravida 1" read as a name)
             parts = [p for p in value.split() if p not in TITLES and not p.isdigit()]
-            if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p) or p in ordinary_non_names()
+            if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p)
                    else _name_part_found(p, out_counts, name_fuzz) for p in parts):
                 leaks.append(span)
         elif value.isdigit() and len(value) <= 2:
@@ -114,8 +115,8 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             if _count_word(written, unplaced) > _count_word(written, outside):
                 leaks.append(span)
         elif span.label == "DATE" and all(t.isdigit() for t in value.split()):
-            if _phrase_count(value, norm_out) > _phrase_count(value, norm_outside):
-                leaks.append(span)  # "2/5" the date is not the kept "2.5 mg" (the same words once normalised)
+            if _phrase_count(value, norm_out) > _measure_uses(value, outside):
+                leaks.append(span)  # "2/5" the date is not the kept dose "2.5 mg" (the same once normalised)
         elif len(value) >= 2 and f" {value} " in norm_out:
             leaks.append(span)
         elif span.label in _PLACE_LABELS and any(more_than_outside(w) for w in value.split()
@@ -131,6 +132,18 @@ _PLACE_LABELS = INSTITUTION_LABELS | {"GEOGRAPHIC_LOCATION"}
 _BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + "|" + "|".join(WEEKDAYS))
 
 
+# units that make a number a measure, not a date ("2.5 mg", "7.5 cm")
+_MEASURE = re.compile(r"\s*(?:mcg/kg/min|units/hr|mcg/min|mg/hr|ml/hr|mg/dl|mg/kg|l/min|cmh2o|mmhg|units?|mmol|"
+                      r"meq|mcg|lpm|bpm|lbs?|mg|ug|kg|ml|cc|dl|iu|cm|mm|g|%)(?![\w/])", re.I)
+
+
+def _measure_uses(value: str, outside: str) -> int:
+    """Times the original writes the numbers of ``value`` (normalised: "2 5") outside PHI as one
+    measure with its unit ("2.5 mg", "2-5 mg")."""
+    pattern = re.compile(r"(?<![\w.])" + r"(?:[.,/:-]|\s+)".join(map(re.escape, value.split())) + r"(?![\w.])")
+    return sum(1 for m in pattern.finditer(outside) if _MEASURE.match(outside, m.end()))
+
+
 def _phrase_count(value: str, padded: str) -> int:
     """Occurrences of a normalised phrase as whole words in a normalised text padded with spaces."""
     return len(re.findall(rf"(?<= ){re.escape(value)}(?= )", padded))
@@ -143,15 +156,14 @@ def _count_word(word: str, text: str) -> int:
 
 
 def _name_part_found(part: str, words, threshold: int) -> bool:
-    """The part itself, or a near-spelling of it ("Wigglesworths") that is no ordinary or medical
-    word: "tympanic" is not the name "tympani" (fills write known words only, so a near-spelling
-    in the output is the original's own word or a surrogate)."""
+    """The part itself, or a near-spelling of it ("Wigglesworths", "Miller" for "Millers") that is
+    a name or no ordinary or medical word: "tympanic" is not the name "tympani"."""
     if part in words:
         return True
     if len(part) < 5:
         return False
     return any(abs(len(w) - len(part)) <= 2 and fuzz.ratio(part, w) >= threshold
-               and w not in known_words() and not is_medical_word(w) for w in words)
+               and (w in all_names() or (w not in known_words() and not is_medical_word(w))) for w in words)
 
 
 def residual_spans(found_in_output: list[Span], placed: list[Span], original: str | None = None,
@@ -183,25 +195,40 @@ class _SourceWords:
 
 
 def _model_written(span: Span, synthetic: str, source: _SourceWords) -> bool:
-    """A NAME or an institution that is not one: ordinary words (unknown.known_words), none a
-    first name, none written as the original writes it.  Kept text keeps its case, so such a
-    span was written by the fill model ("Cranial nerves IX, White, and XII", "Social Health
-    Administration"), which writes no first names (infill.vocabulary).  "Mary Brown" or
-    "daughter Mary" still count, and so does "Brown" where the original writes "Brown" (a name it
-    kept).  Also no name: an institution of generic words ("Medical Center") or not written
-    like a name ("All health"), and, in a note that writes its sentences with a capital, a name
-    of lower-case words its corpora write in lower case ("the diagonal branch")."""
-    if span.label not in INSTITUTION_LABELS and span.label != "NAME":
-        return False
+    """A NAME that names no one: ordinary words (unknown.known_words), none a first name, none
+    written as the original writes it (kept text keeps its case, so the fill model wrote them,
+    and it writes no first names: infill.vocabulary), and, where a word is also a surname
+    ("White", "Gross"), one word out of any name context: "Cranial nerves IX, White, and XII".
+    In a note that writes its sentences with a capital, a word in lower case that its corpora
+    write so, out of a name context, is none either ("the diagonal branch").  Still counted:
+    "Mary Brown", "daughter Mary", "Dr Miller", "Miller called", "Miller Brown", "Brown" where
+    the original writes "Brown" (a name it kept): a model adapted on a site's notes could have
+    learned a name there.  An institution passes only when generic ("Medical Center") or not
+    written like a name ("All health"): "Good Samaritan Hospital" is one place's name."""
     value = synthetic[span.start:span.end]
     words = re.findall(r"[A-Za-z]+", value)
     if not words or not all(w.lower() in known_words() for w in words):
         return False
-    if span.label in INSTITUTION_LABELS and (generic_institution(value) or not any(w[0].isupper() for w in words[1:])):
-        return True
-    if span.label == "NAME" and source.capitalises and all(w.islower() and w in ordinary_words() for w in words):
-        return True
-    return all(w.lower() not in first_names() and w not in source.written for w in words)
+    if span.label in INSTITUTION_LABELS:
+        return generic_institution(value) or not any(w[0].isupper() for w in words[1:])
+    if span.label != "NAME" or any(w.lower() in first_names() for w in words):
+        return False
+    if any(w.lower() in all_names() for w in words) and (len(words) > 1 or _name_context(synthetic, span)):
+        return False
+    lower_ordinary = source.capitalises and all(w.islower() and w in ordinary_words() for w in words)
+    return lower_ordinary or all(w not in source.written for w in words)
+
+
+_BEFORE_NAME = frozenset(TITLES | SPOKEN_HONORIFICS | RELATIONS)
+
+
+def _name_context(text: str, span: Span) -> bool:
+    """Written where a name goes: after a title, a relation or a contact verb ("Dr", "son", "per",
+    "spoke with"), or before what a person does ("called", "states")."""
+    before = re.findall(r"[A-Za-z]+", text[max(0, span.start - 40):span.start])
+    return bool((before and before[-1].lower() in _BEFORE_NAME)
+                or CONTACT_BEFORE.search(text[max(0, span.start - 40):span.start])
+                or SUBJECT_VERB.match(text, span.end))
 
 
 def distinctive_overlap(original: str, synthetic: str, phi: list[Span], is_common,
@@ -260,7 +287,7 @@ def longest_verbatim_run(original: str, synthetic: str, facts: list[Span] = ()) 
     milliseconds, not the minutes of a quadratic table.
     """
     tokens = [(m.group().lower(), m.start()) for m in re.finditer(r"\w+", original)]
-    b = re.findall(r"\w+", synthetic.lower())
+    b = [w.lower() for w in re.findall(r"\w+", synthetic)]  # split as the original is ("İstanbul")
     if not tokens or not b:
         return 0
     fact_at = _covered(len(original), facts)

@@ -82,7 +82,7 @@ class InfillSettings:
 class FillJob:
     plan: MaskPlan
     seed: int
-    banned: frozenset[str] = frozenset()  # lower-case words no fill of this note may write (its PHI's words)
+    banned: frozenset[str] = frozenset()  # lower-case words no one-piece fill of this note may write (its PHI's)
 
 
 @dataclass
@@ -429,8 +429,9 @@ class Infiller:
             bar = [(r, int(column_of[states[rows[i][0]].barred[rows[i][1]]])) for r, i in enumerate(drawn)
                    if rows[i][1] in states[rows[i][0]].barred]
             if kind == "whole":  # nor a word of the note's PHI
-                bar += [(r, c) for r, i in enumerate(drawn) if states[rows[i][0]].banned
-                        for c in column_of[states[rows[i][0]].banned].tolist()]
+                banned = {n: column_of[states[n].banned].tolist() for n in {rows[i][0] for i in drawn}
+                          if states[n].banned}
+                bar += [(r, c) for r, i in enumerate(drawn) for c in banned.get(rows[i][0], ())]
             bar = [(r, c) for r, c in bar if c >= 0]
             if bar:  # the word a mask replaces is never its own fill
                 logits = logits.clone()

@@ -138,6 +138,8 @@ def _name_neighbours(text: str, start: int, end: int) -> tuple[int, int, list[Sp
         gap = text[last.end:nxt.start]
         if gap in (" ", "\t") and _same_style(last, nxt, info.caps_note) and unlisted_word(nxt.key):
             end = nxt.end
+        elif gap in (" ", "\t") and first_i == last_i and _surname_after_first_name(last, nxt, info.caps_note):
+            end = nxt.end  # "Anna Silver": a first name found alone, a capitalised word after it
         elif gap in (", ", ",\t") and _first_name(nxt, info.caps_note):
             end = nxt.end  # "Kinkela, Smsr": surname, first name
         elif (nxt.key == "and" and last_i + 2 < len(words) and _SPACE.fullmatch(gap)
@@ -151,6 +153,20 @@ def _name_neighbours(text: str, start: int, end: int) -> tuple[int, int, list[Sp
                 and unlisted_word(prev.key):
             start = prev.start
     return start, end, joined
+
+
+def _surname_after_first_name(found: Word, nxt: Word, caps_note: bool) -> bool:
+    """The surname of a pair whose first name was found alone: in a note that writes in mixed
+    case, a capitalised word right after a listed first name is the surname even when it is
+    also an ordinary word ("Anna Silver", "Mrs. Anna Major"), unless it is a medical, charting
+    or common function word ("Anna Pain", "Mary Called")."""
+    return (not caps_note and found.is_title and nxt.is_title and found.key in lx.first_names()
+            and len(nxt.key) >= 3 and not is_medical_word(nxt.key) and nxt.key not in _NOT_SURNAMES)
+
+
+_NOT_SURNAMES = frozenset(lx.CHART_WORDS) | frozenset(
+    "the and for with from this that then was were has had have will would can could may might should "
+    "not but also called came went said says states stated reports reported".split())
 
 
 def _first_name(w: Word, caps_note: bool) -> bool:

@@ -31,7 +31,8 @@ DATE_ELEMENT = re.compile(
 HOLIDAY_DAY = re.compile(
     r"(?:Martin Luther King(?:,? Jr\.?)?|MLK|Presidents['’]?|Washington['’]s|Lincoln['’]s|Columbus|Memorial|Labor|"
     r"Veterans['’]?|Independence|Mother['’]s|Father['’]s|Valentine['’]s|(?:St\.? )?Patrick['’]s|New Year['’]s|"
-    r"Boxing|Thanksgiving|Christmas|Juneteenth|Flag|Patriots['’]?|Groundhog|Election) Day\b")
+    r"Boxing|Thanksgiving|Christmas|Juneteenth|Flag|Patriots['’]?|Groundhog|Election) Day\b"
+    r"(?![ \t]+(?:Care|Surgery|School|Spa|Center|Centre|Program|Camp|Treatment|Hospital|Clinic|Services?)\b)")
 # a weekday alone ("seen Monday", "SAT AM"): days of the week narrow a date; abbreviations are
 # too ambiguous ("Sat" = saturation, "Wed" = wedge) so only full names count
 WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day(?:['’]?s)?\b", re.I)
