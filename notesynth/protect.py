@@ -114,6 +114,21 @@ def is_medical_word(word: str, terms: frozenset[str] | None = None) -> bool:
     return is_term(word, terms) or (len(word) > 6 and CLINICAL_SUFFIX.fullmatch(word) is not None)
 
 
+# a value written like a date ("1-10", "2/5"): what makes it a value is the words before it
+DATE_SHAPED = re.compile(r"\d{1,2}\s*[-/]\s*\d{1,2}(?![\d.])")
+CUE_WORDS = 2
+
+
+def _value_cue(text: str, start: int) -> list[Span]:
+    """The words on the line right before a date-shaped value ("scale of" 1-10, "Strength" 2/5),
+    kept with it: a fill in their place can make the kept value read as a date ("history of
+    1-10"), which the checker must then hold.  Not medical content (``CUE``: the medical_kept
+    metric leaves them out)."""
+    line = text.rfind("\n", 0, start) + 1
+    words = list(WORD.finditer(text, line, start))[-CUE_WORDS:]
+    return [Span(w.start(), w.end(), "CUE") for w in words]
+
+
 def protect(text: str, extra_terms: frozenset[str] = frozenset(), *,
             terms: frozenset[str] | None = None) -> list[Span]:
     """Spans of ``text`` that the masker must leave untouched.
@@ -125,6 +140,8 @@ def protect(text: str, extra_terms: frozenset[str] = frozenset(), *,
     for m in NUMBER_WITH_UNIT.finditer(text):
         if m.group().strip():
             spans.append(Span(m.start(), m.end(), "MEASURE"))
+            if DATE_SHAPED.match(m.group().strip()):
+                spans += _value_cue(text, m.start())
     for m in SECTION_HEADER.finditer(text):
         spans.append(Span(m.start(1), m.end(1), "HEADER"))
     terms = medical_terms() if terms is None else terms

@@ -92,3 +92,18 @@ def test_runtime_needs_no_wordfreq_and_no_shared_data():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('wordfreq', 'faker', 'spacy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_date_shaped_value_keeps_the_words_that_make_it_a_value():
+    """"scale of 1-10", "Strength 2/5": a fill in place of the cue could make the kept value read
+    as a date ("history of 1-10"), and the checker would hold the note.  The cue is kept, and is
+    not counted as medical content."""
+    from notesynth.evaluate.metrics import medical_kept
+    from notesynth.protect import protect
+
+    text = "He rates the pain 7 on a scale of 1-10.\nNEUROLOGIC: Strength 2/5 in the right hand. BP 120 systolic."
+    cues = [text[s.start:s.end] for s in protect(text) if s.label == "CUE"]
+    assert cues == ["scale", "of", "NEUROLOGIC", "Strength"]
+    with_cues = medical_kept(text, text, [])
+    without = medical_kept(text, text.replace("scale of", "xx yy").replace("Strength", "Zz"), [])
+    assert with_cues == without  # the cue words are no medical term kept or lost

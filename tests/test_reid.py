@@ -732,6 +732,10 @@ def test_a_name_part_leaks_on_any_mention_and_a_number_is_no_name_part():
     orig2 = "He further stated that the pain was worse."
     phi2 = [_span(orig2, "further", "NAME")]
     assert leaked_spans(orig2, "She then stated that the pain was worse. No further studies.", phi2) == phi2
+    orig4 = "Seen with Dr. At'machyan. He agreed at once."  # a two-letter part: by count, like an initial
+    phi4 = [_span(orig4, "At'machyan", "NAME"), _span(orig4, "He", "NAME")]
+    assert leaked_spans(orig4, "Seen with Dr. Lane. She agreed at once.", phi4) == []
+    assert leaked_spans(orig4, "Seen with Dr. Lane at Machyan. She agreed at once.", phi4) == phi4[:1]
     orig3 = "A 35-year-old gravida 1, para 1, seen today."  # a tagger read "gravida 1" as a name
     phi3 = [Span(orig3.index("gravida"), orig3.index(", para"), "NAME")]
     assert leaked_spans(orig3, "A 35-year-old Smith, para 1, seen 1/1/2001.", phi3) == []  # numbers are no name

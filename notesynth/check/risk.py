@@ -73,7 +73,8 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
                  placed: list[Span] | None = None) -> list[Span]:
     """PHI spans of the original whose text shows up in the synthetic note.
 
-    Initials, two-digit numbers and medical words are also ordinary note text ("C" for with,
+    Initials, name parts of two letters, two-digit numbers and medical words are also ordinary
+    note text ("C" for with, "He" a tagger took for a name,
     "sat 94", "foot" where a detector took "Foot:" for a name): one of them leaks when the
     output holds it more often than the original does outside its PHI, so a kept "sat 94" is
     no leak but a "94" put back is.  A surrogate that reads as another PHI value of the note
@@ -104,7 +105,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             continue
         if span.label == "NAME":  # a number in a name span identifies no one ("gravida 1" read as a name)
             parts = [p for p in value.split() if p not in TITLES and not p.isdigit()]
-            if any(more_than_outside(p) if len(p) == 1 or is_medical_word(p)
+            if any(more_than_outside(p) if len(p) <= _SHORT_PART or is_medical_word(p)
                    else _name_part_found(p, out_counts, name_fuzz) for p in parts):
                 leaks.append(span)
         elif value.isdigit() and len(value) <= 2:
@@ -127,6 +128,10 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
 
 _PLACE_LABELS = INSTITUTION_LABELS | {"GEOGRAPHIC_LOCATION"}
 
+
+# name parts this short ("J", "Le", the "At" of "At'machyan") are also ordinary words; the retry does
+# not re-generate them either (retry._PART_MIN_CHARS)
+_SHORT_PART = 2
 
 # a year, a month or a weekday alone
 _BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + "|" + "|".join(WEEKDAYS))

@@ -113,7 +113,7 @@ def medical_kept(original: str, synthetic: str, phi_spans: Iterable = ()) -> tup
     phi = [p for p in phi if p is not None]
     counts: dict[str, int] = {}
     for span in protect(original):
-        if any(span.start < end and start < span.end for start, end in phi):
+        if span.label == "CUE" or any(span.start < end and start < span.end for start, end in phi):
             continue
         value = original[span.start:span.end].strip()
         if value:

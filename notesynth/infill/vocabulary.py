@@ -56,8 +56,8 @@ def writable_word(word: str, known) -> bool:
 
 
 def phi_words(text: str, phi: list[Span]) -> frozenset[str]:
-    """The words of a note's PHI (lower case, two letters or more, no titles): no one-piece fill
+    """The words of a note's PHI (lower case, three letters or more, no titles): no one-piece fill
     of that note (the default, max_pieces_per_word 1) may write one (``FillJob.banned``).  A surrogate replaces "Mr. Case", and a fill that
     writes "case" elsewhere would put the name back, whatever the checker then decides."""
-    return frozenset(w.lower() for s in phi for w in re.findall(r"[^\W\d_]{2,}", text[s.start:s.end])
+    return frozenset(w.lower() for s in phi for w in re.findall(r"[^\W\d_]{3,}", text[s.start:s.end])
                      if w.lower() not in TITLES)
