@@ -206,7 +206,7 @@ def _model_written(span: Span, synthetic: str, source: _SourceWords) -> bool:
     ("White", "Gross"), one word out of any name context: "Cranial nerves IX, White, and XII".
     In a note that writes its sentences with a capital, a word in lower case that its corpora
     write so, out of a name context, is none either ("the diagonal branch").  Still counted:
-    "Mary Brown", "daughter Mary", "Dr Miller", "Miller called", "Miller Brown", "Brown" where
+    "Mary Brown", "daughter Mary", "Dr Miller", "Miller called back", "Miller Brown", "Brown" where
     the original writes "Brown" (a name it kept): a model adapted on a site's notes could have
     learned a name there.  An institution passes only when generic ("Medical Center") or not
     written like a name ("All health"): "Good Samaritan Hospital" is one place's name."""
