@@ -74,6 +74,7 @@ class NoteJob:
     phi: list[Span] = field(default_factory=list)
     protected: list[Span] = field(default_factory=list)
     unknown: list[Span] = field(default_factory=list)   # words never kept verbatim (unknown.py)
+    fill_bans: frozenset[str] = frozenset()  # words of its PHI no fill may write (vocabulary.phi_words)
     retry_words: list[Span] = field(default_factory=list)  # kept words where an attempt failed (retry.py)
     break_runs: bool = False  # an attempt kept too much of the source: spread the next masks over the note
     plan: MaskPlan | None = None
@@ -204,6 +205,7 @@ class Synthesizer:
                 continue
             job.phi = phi
             job.protected = protect(job.text) + list(job.annotations or ())
+            job.fill_bans = phi_words(job.text, job.phi)
             if self.config.mask_unknown_words:
                 job.unknown = unknown_word_spans(job.text, job.phi + job.protected,
                                                  site_words(self.config.resolved_model()))
@@ -307,14 +309,14 @@ class Synthesizer:
         if not need:
             return
         try:
-            done = self.infiller.fill([FillJob(j.plan, j.seed, phi_words(j.text, j.phi)) for j in need])
+            done = self.infiller.fill([FillJob(j.plan, j.seed, j.fill_bans) for j in need])
             for job, fills in zip(need, done):
                 job.fills = fills
         except Exception:
             # isolate the failing note: retry one by one (outputs are batch-independent)
             for job in need:
                 try:
-                    job.fills = self.infiller.fill([FillJob(job.plan, job.seed, phi_words(job.text, job.phi))])[0]
+                    job.fills = self.infiller.fill([FillJob(job.plan, job.seed, job.fill_bans)])[0]
                 except Exception as exc:
                     job.fill_error = exc
 

@@ -14,9 +14,8 @@ import re
 from notesynth.check.risk import RiskReport
 from notesynth.masking import MaskPlan
 from notesynth.spans import Span
-from notesynth.text import TITLES, WORD
+from notesynth.text import NAME_PART_MIN_CHARS, TITLES, WORD
 
-_PART_MIN_CHARS = 3  # name parts shorter than this are initials, handled by the leak check's counts
 
 
 def words_to_regenerate(text: str, plan: MaskPlan, fills: dict[int, str], report: RiskReport,
@@ -48,7 +47,7 @@ def _kept_source_ranges(plan: MaskPlan, fills: dict[int, str],
 def _other_occurrences(text: str, value: str, phi: list[Span]) -> list[tuple[int, int]]:
     """Whole-word occurrences of the value and of its name parts (any case, a plural or
     possessive ending) outside the PHI spans."""
-    parts = [p for p in re.findall(r"[^\W_]+", value) if len(p) >= _PART_MIN_CHARS and p.lower() not in TITLES]
+    parts = [p for p in re.findall(r"[^\W_]+", value) if len(p) >= NAME_PART_MIN_CHARS and p.lower() not in TITLES]
     out = []
     for part in parts:
         pattern = re.compile(r"(?<!\w)" + re.escape(part) + r"(?:['’]?s)?(?!\w)", re.IGNORECASE)

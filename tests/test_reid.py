@@ -283,20 +283,6 @@ def test_phi_is_left_out_and_no_trigram_bridges_it():
 
 
 # ------------------------------------------------------------------ 4. longest verbatim run
-def _brute_run(a: str, b: str) -> int:
-    x, y = re.findall(r"\w+", a.lower()), re.findall(r"\w+", b.lower())
-    best = 0
-    prev = [0] * (len(y) + 1)
-    for i in range(1, len(x) + 1):
-        cur = [0] * (len(y) + 1)
-        for j in range(1, len(y) + 1):
-            if x[i - 1] == y[j - 1]:
-                cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
-        prev = cur
-    return best
-
-
 def test_longest_verbatim_run_known_values():
     shared = "pt tolerated tube feeds at goal overnight"
     a = f"Neuro intact. {shared}. Plan wean vent."
@@ -310,42 +296,41 @@ def test_longest_verbatim_run_known_values():
     assert longest_verbatim_run("a a a a b", "a a c a a a") == 3
 
 
-def test_longest_verbatim_run_matches_brute_force():
-    rng = random.Random(7)
-    vocab = ["pt", "bp", "stable", "on", "vent", "the", "and", "given"]
-    for _ in range(150):
-        a = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
-        b = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
-        assert longest_verbatim_run(a, b) == _brute_run(a, b) == longest_verbatim_run(b, a), (a, b)
-
-
-def _brute_weighted_run(a: str, b: str, facts: list) -> int:
+def _brute_run(a: str, b: str, facts: list = ()) -> int:
     """The run counting only the original's words outside ``facts``, by the quadratic table."""
     tokens = list(re.finditer(r"\w+", a))
     x = [m.group().lower() for m in tokens]
     w = [0 if any(f.start <= m.start() < f.end for f in facts) else 1 for m in tokens]
     y = re.findall(r"\w+", b.lower())
     best = 0
-    prev = [(0, 0)] * (len(y) + 1)
+    prev = [0] * (len(y) + 1)
     for i in range(1, len(x) + 1):
-        cur = [(0, 0)] * (len(y) + 1)
+        cur = [0] * (len(y) + 1)
         for j in range(1, len(y) + 1):
             if x[i - 1] == y[j - 1]:
-                cur[j] = (prev[j - 1][0] + 1, prev[j - 1][1] + w[i - 1])
-                best = max(best, cur[j][1])
+                cur[j] = prev[j - 1] + w[i - 1]  # weights are 0 or 1: a run's weight grows with it
+                best = max(best, cur[j])
         prev = cur
     return best
 
 
-def test_longest_verbatim_run_without_the_kept_facts_matches_brute_force():
-    rng = random.Random(11)
+def _random_pairs(seed: int):
+    rng = random.Random(seed)
     vocab = ["pt", "bp", "stable", "on", "vent", "the", "and", "given"]
     for _ in range(150):
-        a = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
-        b = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30)))
+        yield rng, *(" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 30))) for _ in range(2))
+
+
+def test_longest_verbatim_run_matches_brute_force():
+    for _, a, b in _random_pairs(7):
+        assert longest_verbatim_run(a, b) == _brute_run(a, b) == longest_verbatim_run(b, a), (a, b)
+
+
+def test_longest_verbatim_run_without_the_kept_facts_matches_brute_force():
+    for rng, a, b in _random_pairs(11):
         starts = [m.start() for m in re.finditer(r"\w+", a)]
         facts = [Span(i, i + 2, "MEDICAL") for i in starts if rng.random() < 0.4]
-        assert longest_verbatim_run(a, b, facts) == _brute_weighted_run(a, b, facts), (a, b, facts)
+        assert longest_verbatim_run(a, b, facts) == _brute_run(a, b, facts), (a, b, facts)
 
 
 LISTS = ("DISCHARGE DIAGNOSES: 1. Right hemicolectomy. 2. Anemia. 3. Hospital acquired pneumonia. "

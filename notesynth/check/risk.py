@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -25,7 +26,7 @@ from notesynth.phi.recognizers.context_names import CONTACT_BEFORE, SUBJECT_VERB
 from notesynth.phi.recognizers.titled_names import RELATIONS
 from notesynth.protect import is_medical_word, protect
 from notesynth.spans import INSTITUTION_LABELS, Span
-from notesynth.text import MONTH_RE, SPOKEN_HONORIFICS, TITLES, WEEKDAYS, generic_institution, normalise
+from notesynth.text import MONTH_RE, NAME_PART_MIN_CHARS, SPOKEN_HONORIFICS, TITLES, WEEKDAYS, generic_institution, normalise
 from notesynth.unknown import known_words
 
 
@@ -105,7 +106,7 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
             continue
         if span.label == "NAME":  # a number in a name span identifies no one ("gravida 1" read as a name)
             parts = [p for p in value.split() if p not in TITLES and not p.isdigit()]
-            if any(more_than_outside(p) if len(p) <= _SHORT_PART or is_medical_word(p)
+            if any(more_than_outside(p) if len(p) < NAME_PART_MIN_CHARS or is_medical_word(p)
                    else _name_part_found(p, out_counts, name_fuzz) for p in parts):
                 leaks.append(span)
         elif value.isdigit() and len(value) <= 2:
@@ -128,10 +129,6 @@ def leaked_spans(original: str, synthetic: str, phi: list[Span], name_fuzz: int 
 
 _PLACE_LABELS = INSTITUTION_LABELS | {"GEOGRAPHIC_LOCATION"}
 
-
-# name parts this short ("J", "Le", the "At" of "At'machyan") are also ordinary words; the retry does
-# not re-generate them either (retry._PART_MIN_CHARS)
-_SHORT_PART = 2
 
 # a year, a month or a weekday alone
 _BARE_DATE = re.compile(r"(?:19|20)\d\d|" + MONTH_RE + "|" + "|".join(WEEKDAYS))
@@ -230,9 +227,9 @@ _BEFORE_NAME = frozenset(TITLES | SPOKEN_HONORIFICS | RELATIONS)
 def _name_context(text: str, span: Span) -> bool:
     """Written where a name goes: after a title, a relation or a contact verb ("Dr", "son", "per",
     "spoke with"), or before what a person does ("called", "states")."""
-    before = re.findall(r"[A-Za-z]+", text[max(0, span.start - 40):span.start])
-    return bool((before and before[-1].lower() in _BEFORE_NAME)
-                or CONTACT_BEFORE.search(text[max(0, span.start - 40):span.start])
+    before = text[max(0, span.start - 40):span.start]
+    words = re.findall(r"[A-Za-z]+", before)
+    return bool((words and words[-1].lower() in _BEFORE_NAME) or CONTACT_BEFORE.search(before)
                 or SUBJECT_VERB.match(text, span.end))
 
 
@@ -358,9 +355,15 @@ def overlap_risk(overlap: float, run: int, settings: RiskSettings) -> float:
 def _overlap(original: str, synthetic: str, phi: list[Span], settings: RiskSettings, is_common) -> tuple[float, int]:
     if not settings.check_overlap:
         return 0.0, 0
-    facts = [] if settings.count_kept_facts else protect(original)
+    facts = [] if settings.count_kept_facts else _kept_facts(original)
     return (distinctive_overlap(original, synthetic, phi, is_common, facts),
             longest_verbatim_run(original, synthetic, facts))
+
+
+@lru_cache(maxsize=64)
+def _kept_facts(original: str) -> tuple[Span, ...]:
+    """``protect``'s spans of an original: the same on every attempt's check of a note."""
+    return tuple(protect(original))
 
 
 def overlap_before_fill(original: str, kept: str, phi: list[Span], settings: RiskSettings,

@@ -4,13 +4,12 @@ A masked word was not protected, so its fill may not be a protected word either.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import re
+from functools import lru_cache
 
 from notesynth import protect
 from notesynth.spans import Span
-from notesynth.text import HONORIFICS, MONTHS, SPOKEN_HONORIFICS, TITLES, WEEKDAYS
+from notesynth.text import HONORIFICS, MONTHS, NAME_PART_MIN_CHARS, SPOKEN_HONORIFICS, TITLES, WEEKDAYS
 
 # Words a fill may never write beyond the medical words (``fill_allowed``): the assertion and
 # direction words, which are never masked either (protect.ASSERTION_WORDS): a fill that writes
@@ -56,8 +55,9 @@ def writable_word(word: str, known) -> bool:
 
 
 def phi_words(text: str, phi: list[Span]) -> frozenset[str]:
-    """The words of a note's PHI (lower case, three letters or more, no titles): no one-piece fill
-    of that note (the default, max_pieces_per_word 1) may write one (``FillJob.banned``).  A surrogate replaces "Mr. Case", and a fill that
-    writes "case" elsewhere would put the name back, whatever the checker then decides."""
-    return frozenset(w.lower() for s in phi for w in re.findall(r"[^\W\d_]{3,}", text[s.start:s.end])
-                     if w.lower() not in TITLES)
+    """The words of a note's PHI (lower case, NAME_PART_MIN_CHARS letters or more, no titles): no
+    one-piece fill of that note (the default, max_pieces_per_word 1) may write one
+    (``FillJob.banned``).  A surrogate replaces "Mr. Case", and a fill that writes "case"
+    elsewhere would put the name back, whatever the checker then decides."""
+    return frozenset(w.lower() for s in phi for w in re.findall(r"[^\W\d_]+", text[s.start:s.end])
+                     if len(w) >= NAME_PART_MIN_CHARS and w.lower() not in TITLES)

@@ -11,11 +11,10 @@ import re
 
 from notesynth.phi import lexicon as lx
 from notesynth.spans import Span, merge_overlapping
-from notesynth.text import TITLES
+from notesynth.text import NAME_PART_MIN_CHARS, TITLES
 
 # labels whose strings identify wherever they recur; parts are propagated for names only
 _WHOLE_MIN_CHARS = 3
-_PART_MIN_CHARS = 3
 _POSSESSIVE = r"(?:['’]s)?"
 
 
@@ -58,7 +57,7 @@ def propagate(text: str, spans: list[Span]) -> list[Span]:
             continue
         parts = _name_parts(value)
         for part in parts if len(parts) > 1 else []:
-            if len(part) >= _PART_MIN_CHARS:
+            if len(part) >= NAME_PART_MIN_CHARS:
                 found += _word_occurrences(text, part, span, common, caps_note)
         for initials in _initials(parts):
             found += _occurrences(text, re.compile(r"(?<![\w.])" + re.escape(initials), re.IGNORECASE), span)
